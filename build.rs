@@ -1,0 +1,18 @@
+//! Generates the Security Copilot models and operations from `spec/` into `$OUT_DIR`.
+//!
+//! Thin on purpose: everything lives in `graph-security-copilot-codegen` (see its crate docs).
+
+use std::path::PathBuf;
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    println!("cargo:rerun-if-changed=build.rs");
+    if let Err(error) =
+        graph_security_copilot_codegen::generate::build_script(&manifest_dir.join("spec"), &out_dir)
+    {
+        // The error names the spec file, line, column and element.
+        eprintln!("error: generating the Security Copilot client failed:\n  {error}");
+        std::process::exit(1);
+    }
+}

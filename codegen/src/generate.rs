@@ -1,0 +1,231 @@
+//! The generation pipeline, end to end, and the entry point for the client's `build.rs`.
+//!
+//! spec files → [`Model`] → operations → OpenAPI → progenitor (with every schema replaced by our
+//! own model types) → post-processing → formatted Rust in `$OUT_DIR`.
+
+use std::path::{Path, PathBuf};
+
+use heck::ToUpperCamelCase;
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use quote::quote;
+use syn::visit_mut::VisitMut;
+
+use crate::csdl::{read_file, CsdlError, Model};
+use crate::openapi::{collection_response_name, openapi, FIELD_LIST, ODATA_ERROR, ODATA_ERROR_PARTS};
+use crate::operations::{operations, ApiOperation, OperationsError};
+use crate::rust_models::{models, TypeSet};
+
+/// The OData namespace this crate is about.
+pub const API_NAMESPACE: &str = "microsoft.graph.security.securityCopilot";
+
+/// The spec files, in merge order, relative to the spec directory.
+pub const SPEC_FILES: [&str; 2] = ["securityCopilot.csdl.xml", "overlay.xml"];
+
+/// Anything that stops generation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenerateError {
+    /// The CSDL is malformed or inconsistent.
+    #[error(transparent)]
+    Csdl(#[from] CsdlError),
+    /// The operations could not be derived.
+    #[error(transparent)]
+    Operations(#[from] OperationsError),
+    /// The emitted OpenAPI is not valid OpenAPI 3.0 (a bug in the emitter).
+    #[error("emitted OpenAPI is invalid: {0}")]
+    OpenApi(String),
+    /// Progenitor rejected the document.
+    #[error("progenitor: {0}")]
+    Progenitor(String),
+    /// Progenitor's output did not parse as Rust (a bug in post-processing).
+    #[error("generated code does not parse: {0}")]
+    Syntax(String),
+    /// Writing output failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Everything generated from one spec.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The operations.
+    pub operations: Vec<ApiOperation>,
+    /// The OpenAPI document fed to progenitor.
+    pub openapi: serde_json::Value,
+    /// The `models` module (formatted Rust).
+    pub models: String,
+    /// The progenitor client (formatted Rust).
+    pub client: String,
+    /// The resource handles (formatted Rust).
+    pub handles: String,
+    /// The plain-text listing of the generated public surface.
+    pub surface: String,
+}
+
+/// Reads the spec files (fragment, then overlay) into a model.
+pub fn load_spec(files: &[PathBuf]) -> Result<Model, CsdlError> {
+    let documents = files
+        .iter()
+        .map(|f| read_file(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    Model::build(documents)
+}
+
+/// The spec files of a spec directory.
+pub fn spec_files(spec_dir: &Path) -> Vec<PathBuf> {
+    SPEC_FILES.iter().map(|f| spec_dir.join(f)).collect()
+}
+
+/// The OpenAPI document for a model (what `graph-spec openapi` prints).
+pub fn openapi_for(model: &Model) -> Result<(serde_json::Value, Vec<ApiOperation>, TypeSet), GenerateError> {
+    let ops = operations(model)?;
+    let types = TypeSet::new(model, &[API_NAMESPACE], &ops);
+    let document = openapi(
+        model,
+        &types,
+        &ops,
+        "Microsoft Graph beta: Security Copilot",
+        "beta",
+    );
+    Ok((document, ops, types))
+}
+
+/// Runs the whole pipeline on a model.
+pub fn generate(model: &Model) -> Result<Generated, GenerateError> {
+    let (document, ops, types) = openapi_for(model)?;
+    let spec: openapiv3::OpenAPI = serde_json::from_value(document.clone())
+        .map_err(|e| GenerateError::OpenApi(e.to_string()))?;
+
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote!(crate::transport::Transport))
+        .with_hooks(HooksMode::Expected);
+    let mut replace = |schema: &str, rust: String| {
+        settings.with_replacement(typify_name(schema), rust, std::iter::empty());
+    };
+    for name in types.structured().iter().chain(types.enums()) {
+        if let Some(rust) = types.rust_name(name) {
+            replace(name, format!("crate::models::{rust}"));
+        }
+    }
+    for entity in types.collections() {
+        replace(
+            &collection_response_name(entity),
+            format!("crate::models::{}", types.collection_name(entity)),
+        );
+    }
+    replace(ODATA_ERROR, "crate::error::ODataError".to_string());
+    for (part, rust) in ODATA_ERROR_PARTS
+        .iter()
+        .zip(["MainError", "InnerError", "ErrorDetail"])
+    {
+        replace(part, format!("crate::error::{rust}"));
+    }
+    replace(FIELD_LIST, "crate::query::FieldList".to_string());
+
+    let mut generator = Generator::new(&settings);
+    let tokens = generator
+        .generate_tokens(&spec)
+        .map_err(|e| GenerateError::Progenitor(e.to_string()))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| GenerateError::Syntax(e.to_string()))?;
+    PostProcess.visit_file_mut(&mut file);
+    let client = prettyplease::unparse(&file);
+
+    let models_tokens = models(model, &types);
+    let models_file: syn::File =
+        syn::parse2(models_tokens).map_err(|e| GenerateError::Syntax(e.to_string()))?;
+    let models = prettyplease::unparse(&models_file);
+
+    let handles_tokens = crate::rust_handles::handles(model, &types, &ops)
+        .map_err(|e| GenerateError::Progenitor(e.to_string()))?;
+    let handles_file: syn::File =
+        syn::parse2(handles_tokens).map_err(|e| GenerateError::Syntax(e.to_string()))?;
+    let handles = prettyplease::unparse(&handles_file);
+
+    let surface = crate::surface::listing(&models_file, &file, &handles_file, &ops);
+    Ok(Generated {
+        operations: ops,
+        openapi: document,
+        models,
+        client,
+        handles,
+        surface,
+    })
+}
+
+/// The Rust type name typify derives from a component schema name (how replacements are keyed).
+pub fn typify_name(schema: &str) -> String {
+    let cleaned: String = schema
+        .replace('\'', "")
+        .chars()
+        .map(|c| if unicode_ident_continue(c) { c } else { '-' })
+        .collect();
+    cleaned.to_upper_camel_case()
+}
+
+fn unicode_ident_continue(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Fixes what progenitor does that OData does not want.
+struct PostProcess;
+
+impl VisitMut for PostProcess {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        // Progenitor adds `api-version: <info.version>` to every request; Graph has no such header.
+        block.stmts.retain(|stmt| {
+            let text = quote!(#stmt).to_string();
+            !(text.contains("\"api-version\"") && text.contains("append"))
+        });
+        syn::visit_mut::visit_block_mut(self, block);
+    }
+
+    fn visit_expr_path_mut(&mut self, path: &mut syn::ExprPath) {
+        // Progenitor's `encode_path` leaves `.` alone, so an id `..` would be resolved away by
+        // the URL parser; ours encodes dot segments too.
+        if path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "encode_path")
+        {
+            if let Ok(replacement) = syn::parse_str::<syn::ExprPath>("crate::codec::encode_path_segment") {
+                *path = replacement;
+            }
+        }
+        syn::visit_mut::visit_expr_path_mut(self, path);
+    }
+}
+
+/// The client's `build.rs`: generates into `out_dir` from `spec_dir`.
+///
+/// Writes `models.rs`, `client.rs` and `openapi.json`, and prints `cargo:rerun-if-changed` lines so
+/// a no-op rebuild does not run generation again.
+pub fn build_script(spec_dir: &Path, out_dir: &Path) -> Result<Generated, GenerateError> {
+    let files = spec_files(spec_dir);
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    let model = load_spec(&files)?;
+    let generated = generate(&model)?;
+    let write = |name: &str, contents: &str| -> Result<(), GenerateError> {
+        let path = out_dir.join(name);
+        std::fs::write(&path, contents).map_err(|source| GenerateError::Io { path, source })
+    };
+    write("models.rs", &generated.models)?;
+    write("client.rs", &generated.client)?;
+    write("resources.rs", &generated.handles)?;
+    write(
+        "openapi.json",
+        &serde_json::to_string_pretty(&generated.openapi).unwrap_or_default(),
+    )?;
+    Ok(generated)
+}

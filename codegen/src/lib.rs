@@ -1,0 +1,21 @@
+//! Code generation for `graph-security-copilot`: CSDL → OpenAPI 3.0 → Rust (progenitor).
+//!
+//! The pipeline, one module a step:
+//! - [`csdl`]: read Microsoft's CSDL fragment and our overlay into a checked [`csdl::Model`];
+//! - [`capabilities`]: read the OData Capabilities restrictions that decide which operations exist;
+//! - [`operations`]: walk containment from the entity container into the list of HTTP operations;
+//! - [`openapi`]: emit the OpenAPI 3.0 document progenitor consumes;
+//! - [`rust_models`]: emit the model types (open enums, kept unknown members, optional fields);
+//! - [`rust_handles`]: emit the resource handles (`client.workspace(id).sessions().list()`);
+//! - [`generate`]: drive progenitor and post-process its output; used by the client's `build.rs`;
+//! - [`surface`]: the plain-text listing of the generated public surface (golden file).
+#![warn(missing_docs)]
+
+pub mod capabilities;
+pub mod csdl;
+pub mod generate;
+pub mod openapi;
+pub mod operations;
+pub mod rust_handles;
+pub mod rust_models;
+pub mod surface;

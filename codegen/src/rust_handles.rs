@@ -1,0 +1,513 @@
+//! Emits the resource handles: small structs that read like the URL
+//! (`client.workspace("default").session(id).prompts().create(..)`), one method per operation,
+//! each calling the progenitor builder through the client's transport.
+//!
+//! Collections get a handle named after the navigation (`SessionsHandle`: list / create / count);
+//! members get one named after the type (`SessionHandle`: get / update / delete and children).
+//! Single-valued navigations without operations are walked through, so `/security/securityCopilot`
+//! does not show up as a step: `client.workspaces()`.
+
+use std::collections::BTreeMap;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::csdl::{find_annotation, Model};
+use crate::operations::{simple_name, ApiOperation, KeyParameter, QueryOption, Segment, Verb};
+use crate::rust_models::TypeSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NodeKind {
+    Collection,
+    Item,
+    Single,
+}
+
+#[derive(Debug)]
+struct Node {
+    kind: NodeKind,
+    /// Path template of the node.
+    path: String,
+    /// URL name of the last navigation (`sessions`).
+    navigation: String,
+    entity_type: String,
+    keys: Vec<KeyParameter>,
+    operations: Vec<ApiOperation>,
+    /// Path of the node whose handle gets the accessor (`None`: the client).
+    anchor: Option<String>,
+    struct_name: String,
+}
+
+/// Errors deriving handles.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlesError {
+    /// Two accessors on one handle would share a name.
+    #[error("two resource accessors named `{0}` on the same handle")]
+    DuplicateAccessor(String),
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+fn key_field(key: &KeyParameter) -> String {
+    key.name.to_snake_case()
+}
+
+/// Emits the `resources` module body.
+pub fn handles(
+    model: &Model,
+    types: &TypeSet,
+    operations: &[ApiOperation],
+) -> Result<TokenStream, HandlesError> {
+    let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+    for op in operations {
+        // Every keyed prefix becomes an item node (so children are reachable even when the
+        // member itself has no operation).
+        let mut keys = Vec::new();
+        let mut path = String::new();
+        let mut last_nav = String::new();
+        let mut last_type = String::new();
+        let owner_len = match op.verb {
+            Verb::Count => op.segments.len() - 1,
+            _ => op.segments.len(),
+        };
+        for (i, segment) in op.segments.iter().enumerate().take(owner_len) {
+            path.push_str(&crate::operations::render_path(std::slice::from_ref(segment)));
+            match segment {
+                Segment::Navigation { name, entity_type, collection } => {
+                    last_nav = name.clone();
+                    last_type = entity_type.clone();
+                    let is_owner = i + 1 == owner_len;
+                    if is_owner && *collection {
+                        nodes.entry(path.clone()).or_insert_with(|| Node {
+                            kind: NodeKind::Collection,
+                            path: path.clone(),
+                            navigation: name.clone(),
+                            entity_type: entity_type.clone(),
+                            keys: keys.clone(),
+                            operations: Vec::new(),
+                            anchor: None,
+                            struct_name: String::new(),
+                        });
+                    } else if is_owner && i > 0 {
+                        nodes.entry(path.clone()).or_insert_with(|| Node {
+                            kind: NodeKind::Single,
+                            path: path.clone(),
+                            navigation: name.clone(),
+                            entity_type: entity_type.clone(),
+                            keys: keys.clone(),
+                            operations: Vec::new(),
+                            anchor: None,
+                            struct_name: String::new(),
+                        });
+                    }
+                }
+                Segment::Key(key) => {
+                    keys.push(key.clone());
+                    nodes.entry(path.clone()).or_insert_with(|| Node {
+                        kind: NodeKind::Item,
+                        path: path.clone(),
+                        navigation: last_nav.clone(),
+                        entity_type: last_type.clone(),
+                        keys: keys.clone(),
+                        operations: Vec::new(),
+                        anchor: None,
+                        struct_name: String::new(),
+                    });
+                }
+            }
+        }
+        if let Some(node) = nodes.get_mut(&path) {
+            node.operations.push(op.clone());
+        }
+    }
+    // Anchors: the nearest item node above, else the client.
+    let item_paths: Vec<String> = nodes
+        .values()
+        .filter(|n| n.kind == NodeKind::Item)
+        .map(|n| n.path.clone())
+        .collect();
+    for node in nodes.values_mut() {
+        let own_prefix = match node.kind {
+            // An item's accessor sits beside its collection's, so look above the collection.
+            NodeKind::Item => node.path.rsplitn(3, '/').nth(2).unwrap_or("").to_string(),
+            _ => node.path.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default(),
+        };
+        node.anchor = item_paths
+            .iter()
+            .filter(|p| own_prefix == **p || own_prefix.starts_with(&format!("{p}/")))
+            .max_by_key(|p| p.len())
+            .cloned();
+    }
+    // Struct names, disambiguated by the anchor's type when needed.
+    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for node in nodes.values() {
+        by_name.entry(base_struct_name(types, node)).or_default().push(node.path.clone());
+    }
+    let anchors_types: BTreeMap<String, String> = nodes
+        .values()
+        .map(|n| (n.path.clone(), n.entity_type.clone()))
+        .collect();
+    for (name, paths) in by_name {
+        for path in &paths {
+            if let Some(node) = nodes.get_mut(path) {
+                node.struct_name = if paths.len() == 1 {
+                    name.clone()
+                } else {
+                    let prefix = node
+                        .anchor
+                        .as_ref()
+                        .and_then(|a| anchors_types.get(a))
+                        .map(|t| simple_name(t).to_upper_camel_case())
+                        .unwrap_or_else(|| "Root".to_string());
+                    format!("{prefix}{name}")
+                };
+            }
+        }
+    }
+
+    let mut items = Vec::new();
+    let mut accessors: BTreeMap<Option<String>, Vec<(String, TokenStream)>> = BTreeMap::new();
+    for node in nodes.values() {
+        let (name, tokens) = accessor(node, &nodes);
+        accessors.entry(node.anchor.clone()).or_default().push((name, tokens));
+    }
+    for list in accessors.values() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, _) in list {
+            if !seen.insert(name) {
+                return Err(HandlesError::DuplicateAccessor(name.clone()));
+            }
+        }
+    }
+    for node in nodes.values() {
+        let struct_name = ident(&node.struct_name);
+        let fields: Vec<Ident> = node.keys.iter().map(|k| ident(&key_field(k))).collect();
+        let doc = match node.kind {
+            NodeKind::Collection => format!(" The `{}` collection: `{}`.", node.navigation, node.path),
+            NodeKind::Item => format!(" One `{}`: `{}`.", simple_name(&node.entity_type), node.path),
+            NodeKind::Single => format!(" The `{}` resource: `{}`.", node.navigation, node.path),
+        };
+        let methods: Vec<TokenStream> = node
+            .operations
+            .iter()
+            .map(|op| operation_method(model, types, node, op))
+            .collect();
+        let own_accessors: Vec<TokenStream> = accessors
+            .get(&Some(node.path.clone()))
+            .map(|list| list.iter().map(|(_, t)| t.clone()).collect())
+            .unwrap_or_default();
+        let getters: Vec<TokenStream> = node
+            .keys
+            .iter()
+            .map(|k| {
+                let field = ident(&key_field(k));
+                let doc = format!(" The `{}` of this handle.", k.name);
+                quote! {
+                    #[doc = #doc]
+                    pub fn #field(&self) -> &str {
+                        &self.#field
+                    }
+                }
+            })
+            .collect();
+        items.push(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug)]
+            pub struct #struct_name {
+                pub(crate) client: crate::Client,
+                #(pub(crate) #fields: String,)*
+            }
+
+            impl #struct_name {
+                #[allow(dead_code)] // used by accessors when the handle has children
+                fn client(&self) -> &crate::Client {
+                    &self.client
+                }
+                #(#getters)*
+                #(#methods)*
+                #(#own_accessors)*
+            }
+        });
+    }
+    let root: Vec<TokenStream> = accessors
+        .get(&None)
+        .map(|list| list.iter().map(|(_, t)| t.clone()).collect())
+        .unwrap_or_default();
+    items.push(quote! {
+        impl crate::Client {
+            #(#root)*
+        }
+    });
+    Ok(quote! { #(#items)* })
+}
+
+fn base_struct_name(_types: &TypeSet, node: &Node) -> String {
+    match node.kind {
+        NodeKind::Collection => format!("{}Handle", node.navigation.to_upper_camel_case()),
+        NodeKind::Item | NodeKind::Single => {
+            format!("{}Handle", simple_name(&node.entity_type).to_upper_camel_case())
+        }
+    }
+}
+
+/// The accessor that reaches `node` from its anchor: `sessions()`, `session(id)`, `security_copilot()`.
+fn accessor(node: &Node, nodes: &BTreeMap<String, Node>) -> (String, TokenStream) {
+    let struct_name = ident(&node.struct_name);
+    let inherited: Vec<Ident> = match node.kind {
+        NodeKind::Item => node.keys[..node.keys.len().saturating_sub(1)]
+            .iter()
+            .map(|k| ident(&key_field(k)))
+            .collect(),
+        _ => node.keys.iter().map(|k| ident(&key_field(k))).collect(),
+    };
+    let _ = nodes;
+    match node.kind {
+        NodeKind::Collection | NodeKind::Single => {
+            let name = node.navigation.to_snake_case();
+            let method = ident(&name);
+            let doc = format!(" `{}`", node.path);
+            (
+                name,
+                quote! {
+                    #[doc = #doc]
+                    pub fn #method(&self) -> crate::resources::#struct_name {
+                        crate::resources::#struct_name {
+                            client: self.client().clone(),
+                            #(#inherited: self.#inherited.clone(),)*
+                        }
+                    }
+                },
+            )
+        }
+        NodeKind::Item => {
+            let name = simple_name(&node.entity_type).to_snake_case();
+            let method = ident(&name);
+            let key = node.keys.last();
+            let own = key.map(|k| ident(&key_field(k)));
+            let doc = format!(
+                " `{}`: the {} with this {}. The id is percent-encoded as one path segment.",
+                node.path,
+                simple_name(&node.entity_type),
+                key.map(|k| k.key_property.as_str()).unwrap_or("key")
+            );
+            (
+                name,
+                quote! {
+                    #[doc = #doc]
+                    pub fn #method(&self, #own: impl Into<String>) -> crate::resources::#struct_name {
+                        crate::resources::#struct_name {
+                            client: self.client().clone(),
+                            #(#inherited: self.#inherited.clone(),)*
+                            #own: #own.into(),
+                        }
+                    }
+                },
+            )
+        }
+    }
+}
+
+fn query_option_tokens(options: &[QueryOption]) -> Vec<TokenStream> {
+    options
+        .iter()
+        .map(|o| {
+            let variant = ident(match o {
+                QueryOption::Top => "Top",
+                QueryOption::Skip => "Skip",
+                QueryOption::Search => "Search",
+                QueryOption::Filter => "Filter",
+                QueryOption::Count => "Count",
+                QueryOption::OrderBy => "OrderBy",
+                QueryOption::Select => "Select",
+                QueryOption::Expand => "Expand",
+            });
+            quote!(crate::query::QueryOption::#variant)
+        })
+        .collect()
+}
+
+/// Whether every non-key property of the type is `Core.Computed` (then create posts `{}`).
+fn all_computed(model: &Model, entity_type: &str) -> bool {
+    let key = model.key(entity_type);
+    model
+        .all_properties(entity_type)
+        .into_iter()
+        .filter(|p| !key.contains(&p.name))
+        .all(|p| {
+            find_annotation(&p.annotations, "Org.OData.Core.V1.Computed")
+                .is_some_and(|a| a.value.as_bool().unwrap_or(true))
+        })
+}
+
+fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperation) -> TokenStream {
+    let op_id = ident(&op.id);
+    let op_name = op.id.as_str();
+    let entity = ident(types.rust_name(&op.entity_type).unwrap_or("Unknown"));
+    let key_fields: Vec<Ident> = node.keys.iter().map(|k| ident(&key_field(k))).collect();
+    let key_names: Vec<String> = node.keys.iter().map(|k| k.name.clone()).collect();
+    let allowed = query_option_tokens(&op.query_options);
+    let mut doc_lines = vec![format!(" {}", op.summary)];
+    if let Some(text) = &op.description {
+        doc_lines.push(String::new());
+        doc_lines.extend(text.lines().map(|l| format!(" {}", l.trim())));
+    }
+    doc_lines.push(String::new());
+    doc_lines.push(format!(" `{} {}` (operation `{}`, success {}).", op.method, op.path, op.id, op.success_status));
+    if !op.query_options.is_empty() {
+        let names: Vec<&str> = op.query_options.iter().map(|q| q.parameter()).collect();
+        doc_lines.push(format!(" Query options: {}.", names.join(", ")));
+    }
+    let setters: Vec<TokenStream> = op
+        .query_options
+        .iter()
+        .map(|o| {
+            let (field, setter) = match o {
+                QueryOption::Top => ("top", "top"),
+                QueryOption::Skip => ("skip", "skip"),
+                QueryOption::Search => ("search", "search"),
+                QueryOption::Filter => ("filter", "filter"),
+                QueryOption::Count => ("count", "count"),
+                QueryOption::OrderBy => ("orderby", "orderby"),
+                QueryOption::Select => ("select", "select"),
+                QueryOption::Expand => ("expand", "expand"),
+            };
+            let field = ident(field);
+            let setter = ident(setter);
+            quote! {
+                if let Some(value) = query.#field.clone() {
+                    builder = builder.#setter(value);
+                }
+            }
+        })
+        .collect();
+    let prologue = quote! {
+        #(let #key_fields = self.#key_fields.clone();)*
+    };
+    let checks = quote! {
+        #(crate::request::check_id(#key_names, &#key_fields)?;)*
+    };
+    let bind = quote! {
+        let raw = client.raw();
+        #[allow(unused_mut)]
+        let mut builder = raw.#op_id()#(.#key_fields(#key_fields.as_str()))*;
+    };
+    match op.verb {
+        Verb::List => quote! {
+            #(#[doc = #doc_lines])*
+            pub fn list(&self) -> crate::request::ListRequest<crate::models::#entity> {
+                #prologue
+                crate::request::ListRequest::new(
+                    self.client.clone(),
+                    #op_name,
+                    &[#(#allowed),*],
+                    std::sync::Arc::new(move |client: crate::Client, query: crate::query::Query| {
+                        #(let #key_fields = #key_fields.clone();)*
+                        crate::request::boxed(async move {
+                            #checks
+                            #bind
+                            #(#setters)*
+                            client.transport().call(#op_name, builder.send()).await
+                        })
+                    }),
+                )
+            }
+        },
+        Verb::Get => quote! {
+            #(#[doc = #doc_lines])*
+            pub fn get(&self) -> crate::request::GetRequest<crate::models::#entity> {
+                #prologue
+                crate::request::GetRequest::new(
+                    self.client.clone(),
+                    #op_name,
+                    &[#(#allowed),*],
+                    std::sync::Arc::new(move |client: crate::Client, query: crate::query::Query| {
+                        #(let #key_fields = #key_fields.clone();)*
+                        crate::request::boxed(async move {
+                            #checks
+                            #bind
+                            #(#setters)*
+                            client.transport().call(#op_name, builder.send()).await
+                        })
+                    }),
+                )
+            }
+        },
+        Verb::Count => quote! {
+            #(#[doc = #doc_lines])*
+            pub fn count(&self) -> crate::request::CountRequest {
+                #prologue
+                crate::request::CountRequest::new(
+                    self.client.clone(),
+                    #op_name,
+                    &[#(#allowed),*],
+                    std::sync::Arc::new(move |client: crate::Client, query: crate::query::Query| {
+                        #(let #key_fields = #key_fields.clone();)*
+                        crate::request::boxed(async move {
+                            #checks
+                            #bind
+                            #(#setters)*
+                            let body = client.transport().call(#op_name, builder.send()).await?;
+                            crate::request::read_count(body).await
+                        })
+                    }),
+                )
+            }
+        },
+        Verb::Create | Verb::Update => {
+            let method = ident(if op.verb == Verb::Create { "create" } else { "update" });
+            let no_body = op.verb == Verb::Create && all_computed(model, &op.entity_type);
+            let (param, body_init) = if no_body {
+                (quote!(), quote!(let body = crate::models::#entity::default();))
+            } else {
+                (
+                    quote!(body: impl Into<crate::models::#entity>),
+                    quote!(let body: crate::models::#entity = body.into();),
+                )
+            };
+            if no_body {
+                doc_lines.push(String::new());
+                doc_lines.push(" Every property of this type is computed by the service, so the request body is `{}`.".to_string());
+            }
+            quote! {
+                #(#[doc = #doc_lines])*
+                pub fn #method(&self, #param) -> crate::request::SendRequest<crate::models::#entity> {
+                    #prologue
+                    #body_init
+                    crate::request::SendRequest::new(
+                        self.client.clone(),
+                        std::sync::Arc::new(move |client: crate::Client, _query: crate::query::Query| {
+                            #(let #key_fields = #key_fields.clone();)*
+                            let body = body.clone();
+                            crate::request::boxed(async move {
+                                #checks
+                                #bind
+                                let builder = builder.body(body);
+                                client.transport().call(#op_name, builder.send()).await
+                            })
+                        }),
+                    )
+                }
+            }
+        }
+        Verb::Delete => quote! {
+            #(#[doc = #doc_lines])*
+            pub fn delete(&self) -> crate::request::SendRequest<()> {
+                #prologue
+                crate::request::SendRequest::new(
+                    self.client.clone(),
+                    std::sync::Arc::new(move |client: crate::Client, _query: crate::query::Query| {
+                        #(let #key_fields = #key_fields.clone();)*
+                        crate::request::boxed(async move {
+                            #checks
+                            #bind
+                            client.transport().call(#op_name, builder.send()).await
+                        })
+                    }),
+                )
+            }
+        },
+    }
+}

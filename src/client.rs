@@ -1,0 +1,219 @@
+//! [`Client`] and its [`ClientBuilder`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use url::Url;
+
+use crate::auth::{TokenCache, TokenProvider};
+use crate::retry::RetryPolicy;
+use crate::transport::Transport;
+use crate::Error;
+
+/// Microsoft Graph's beta endpoint (global service; Security Copilot is not in national clouds).
+pub const DEFAULT_BASE_URL: &str = "https://graph.microsoft.com/beta";
+/// Default time limit for one request, as in Microsoft's SDKs.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
+/// Default time limit for establishing a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A Security Copilot client: cheap to clone (an `Arc` inside), `Send + Sync`.
+///
+/// Start from [`Client::builder`]; reach resources through handles that read like the URL:
+/// `client.workspace("default").sessions().list()`.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<crate::generated::Client>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("transport", self.transport())
+            .finish()
+    }
+}
+
+impl Client {
+    /// A builder with Graph's defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The generated (progenitor) client, for operations by their raw names
+    /// (`client.raw().list_sessions().workspace_id("default").send()`). Requests made through it
+    /// still go through this client's auth, retries and tracing.
+    pub fn raw(&self) -> &crate::generated::Client {
+        &self.inner
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        progenitor_client::ClientInfo::inner(self.inner.as_ref())
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &Url {
+        self.transport().base_url()
+    }
+
+    /// Resumes a listing from a saved `@odata.nextLink` (see [`crate::paging::Page::next_link`]).
+    /// The link must be on the client's origin; the token is never sent anywhere else.
+    pub fn resume<T>(&self, next_link: impl Into<String>) -> futures::stream::BoxStream<'static, Result<crate::paging::Page<T>, Error>>
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        let client = self.clone();
+        let url = next_link.into();
+        let first = Box::pin(async move { client.transport().get_json("resume", &url).await });
+        crate::paging::pages(self.clone(), "resume", first)
+    }
+}
+
+/// Configures a [`Client`].
+pub struct ClientBuilder {
+    base_url: String,
+    credential: Option<Arc<dyn TokenProvider>>,
+    application: Option<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    http: Option<reqwest::Client>,
+    token_refresh_skew: Option<Duration>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            credential: None,
+            application: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            http: None,
+            token_refresh_skew: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("credential", &self.credential.as_ref().map(|_| "<provider>"))
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The token provider (see [`crate::auth`]). Without one, requests carry no `Authorization`.
+    pub fn credential(mut self, provider: impl TokenProvider) -> Self {
+        self.credential = Some(Arc::new(provider));
+        self
+    }
+
+    /// A shared token provider.
+    pub fn shared_credential(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.credential = Some(provider);
+        self
+    }
+
+    /// The API root, default `https://graph.microsoft.com/beta` (an emulator's URL in tests).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// An application id appended to the user agent (`graph-security-copilot/0.1.0 my-app/2.0`).
+    pub fn application(mut self, application: impl Into<String>) -> Self {
+        self.application = Some(application.into());
+        self
+    }
+
+    /// Time limit for one request (default 100 s). Ignored with [`ClientBuilder::http_client`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time limit for connecting (default 30 s). Ignored with [`ClientBuilder::http_client`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The retry policy (default: Kiota's; see [`RetryPolicy`]). [`RetryPolicy::disabled`] turns retries off.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Refresh tokens this long before they expire (default 5 minutes).
+    pub fn token_refresh_skew(mut self, skew: Duration) -> Self {
+        self.token_refresh_skew = Some(skew);
+        self
+    }
+
+    /// Use this `reqwest::Client` (its timeouts and proxy settings apply). Keep reqwest's default
+    /// redirect policy or a stricter one: it drops `Authorization` on cross-origin redirects.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let trimmed = self.base_url.trim_end_matches('/');
+        let base_url = Url::parse(trimmed)
+            .map_err(|e| Error::InvalidRequest(format!("invalid base URL {trimmed:?}: {e}")))?;
+        if !matches!(base_url.scheme(), "http" | "https") {
+            return Err(Error::InvalidRequest(format!(
+                "base URL {trimmed:?} is not http(s)"
+            )));
+        }
+        let mut agent = format!("graph-security-copilot/{}", env!("CARGO_PKG_VERSION"));
+        if let Some(application) = &self.application {
+            agent.push(' ');
+            agent.push_str(application);
+        }
+        let user_agent = HeaderValue::from_str(&agent)
+            .map_err(|_| Error::InvalidRequest(format!("invalid application id {agent:?}")))?;
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let origin = base_url.origin();
+                reqwest::Client::builder()
+                    .timeout(self.timeout)
+                    .connect_timeout(self.connect_timeout)
+                    // Follow redirects only within the API origin, so credentials never leave it.
+                    .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                        if attempt.previous().len() >= 10 || attempt.url().origin() != origin {
+                            attempt.stop()
+                        } else {
+                            attempt.follow()
+                        }
+                    }))
+                    .build()
+                    .map_err(|e| Error::Transport {
+                        source: e,
+                        client_request_id: None,
+                    })?
+            }
+        };
+        let tokens = self.credential.map(|provider| {
+            let cache = TokenCache::from_shared(provider);
+            match self.token_refresh_skew {
+                Some(skew) => cache.with_refresh_skew(skew),
+                None => cache,
+            }
+        });
+        let transport = Transport::new(http.clone(), base_url.clone(), tokens, self.retry, user_agent);
+        let inner = crate::generated::Client::new_with_client(trimmed, http, transport);
+        Ok(Client {
+            inner: Arc::new(inner),
+        })
+    }
+}

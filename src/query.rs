@@ -1,0 +1,230 @@
+//! OData system query options: the values a list or get request carries.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use crate::filter::Filter;
+
+/// A list of property paths for `$select`, `$orderby` or `$expand`, sent comma-joined in the
+/// caller's order (`$select=id,displayName`), as OData wants and progenitor would not do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldList(Vec<String>);
+
+impl FieldList {
+    /// A list from items in order.
+    pub fn new<I, S>(items: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        FieldList(items.into_iter().map(Into::into).collect())
+    }
+
+    /// The items in order.
+    pub fn items(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for FieldList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(","))
+    }
+}
+
+impl Serialize for FieldList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for FieldList {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        FieldList::new(iter)
+    }
+}
+
+impl<S: Into<String>, const N: usize> From<[S; N]> for FieldList {
+    fn from(items: [S; N]) -> Self {
+        FieldList::new(items)
+    }
+}
+
+impl<S: Into<String>> From<Vec<S>> for FieldList {
+    fn from(items: Vec<S>) -> Self {
+        FieldList::new(items)
+    }
+}
+
+impl From<&str> for FieldList {
+    fn from(item: &str) -> Self {
+        FieldList::new([item])
+    }
+}
+
+/// An OData system query option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QueryOption {
+    /// `$top`.
+    Top,
+    /// `$skip`.
+    Skip,
+    /// `$search`.
+    Search,
+    /// `$filter`.
+    Filter,
+    /// `$count`.
+    Count,
+    /// `$orderby`.
+    OrderBy,
+    /// `$select`.
+    Select,
+    /// `$expand`.
+    Expand,
+}
+
+impl QueryOption {
+    /// The query parameter name.
+    pub fn parameter(self) -> &'static str {
+        match self {
+            QueryOption::Top => "$top",
+            QueryOption::Skip => "$skip",
+            QueryOption::Search => "$search",
+            QueryOption::Filter => "$filter",
+            QueryOption::Count => "$count",
+            QueryOption::OrderBy => "$orderby",
+            QueryOption::Select => "$select",
+            QueryOption::Expand => "$expand",
+        }
+    }
+}
+
+/// The query options of one request. Which ones an operation accepts comes from the spec; a
+/// request that sets another fails with [`crate::Error::InvalidRequest`] before anything is sent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Query {
+    /// `$top`.
+    pub top: Option<u64>,
+    /// `$skip`.
+    pub skip: Option<u64>,
+    /// `$search`.
+    pub search: Option<String>,
+    /// `$filter`.
+    pub filter: Option<String>,
+    /// `$count`.
+    pub count: Option<bool>,
+    /// `$orderby`.
+    pub orderby: Option<FieldList>,
+    /// `$select`.
+    pub select: Option<FieldList>,
+    /// `$expand`.
+    pub expand: Option<FieldList>,
+}
+
+impl Query {
+    /// The options that are set.
+    pub fn used(&self) -> Vec<QueryOption> {
+        let mut used = Vec::new();
+        let mut note = |set: bool, option| {
+            if set {
+                used.push(option);
+            }
+        };
+        note(self.top.is_some(), QueryOption::Top);
+        note(self.skip.is_some(), QueryOption::Skip);
+        note(self.search.is_some(), QueryOption::Search);
+        note(self.filter.is_some(), QueryOption::Filter);
+        note(self.count.is_some(), QueryOption::Count);
+        note(self.orderby.is_some(), QueryOption::OrderBy);
+        note(self.select.is_some(), QueryOption::Select);
+        note(self.expand.is_some(), QueryOption::Expand);
+        used
+    }
+
+    /// Fails if an option is set that the operation does not accept.
+    pub fn check(&self, operation: &str, allowed: &[QueryOption]) -> Result<(), crate::Error> {
+        match self.used().into_iter().find(|o| !allowed.contains(o)) {
+            None => Ok(()),
+            Some(option) => Err(crate::Error::InvalidRequest(format!(
+                "{operation} does not support {} (it supports: {})",
+                option.parameter(),
+                if allowed.is_empty() {
+                    "no query options".to_string()
+                } else {
+                    allowed
+                        .iter()
+                        .map(|o| o.parameter())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ))),
+        }
+    }
+}
+
+/// Something usable as a `$filter`: a typed [`Filter`] or a raw string.
+pub trait IntoFilter {
+    /// The `$filter` text.
+    fn into_filter(self) -> String;
+}
+
+impl IntoFilter for Filter {
+    fn into_filter(self) -> String {
+        self.to_string()
+    }
+}
+
+impl IntoFilter for &Filter {
+    fn into_filter(self) -> String {
+        self.to_string()
+    }
+}
+
+impl IntoFilter for String {
+    fn into_filter(self) -> String {
+        self
+    }
+}
+
+impl IntoFilter for &str {
+    fn into_filter(self) -> String {
+        self.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_lists_keep_caller_order_and_join_with_commas() {
+        let list = FieldList::from(["displayName", "id", "createdDateTime"]);
+        assert_eq!(list.to_string(), "displayName,id,createdDateTime");
+        assert_eq!(
+            serde_json::to_value(&list).unwrap(),
+            serde_json::json!("displayName,id,createdDateTime")
+        );
+    }
+
+    #[test]
+    fn unsupported_options_are_named() {
+        let query = Query {
+            top: Some(5),
+            orderby: Some(FieldList::from("displayName")),
+            ..Query::default()
+        };
+        let error = query
+            .check("list_sessions", &[QueryOption::Top, QueryOption::Select])
+            .unwrap_err();
+        assert!(error.to_string().contains("list_sessions does not support $orderby"));
+        assert!(query
+            .check("x", &[QueryOption::Top, QueryOption::OrderBy])
+            .is_ok());
+    }
+}

@@ -1,0 +1,959 @@
+//! Retry and throttling policy.
+//!
+//! Pure decision logic ([`RetryPolicy::decide`]) plus a small async gate
+//! ([`ThrottleGate`]) that makes all requests of one client pause together
+//! after Microsoft Graph throttles one of them. The HTTP layer drives both:
+//!
+//! ```text
+//! loop {
+//!     gate.wait().await;
+//!     let outcome = send(request).await;            // -> Outcome
+//!     match policy.decide(&method, &outcome, retries, started.elapsed()) {
+//!         Decision::RetryAfter(delay) => {
+//!             if status == 429 { gate.throttle_for(delay) }
+//!             sleep(delay).await; retries += 1;
+//!         }
+//!         Decision::GiveUp(_) => return outcome,
+//!     }
+//! }
+//! ```
+//!
+//! The defaults follow Microsoft's Kiota HTTP libraries, which the official
+//! Graph SDKs use: retry `429 Too Many Requests`, `503 Service Unavailable`
+//! and `504 Gateway Timeout`, at most 3 times, starting from a 3 second
+//! delay, honouring `Retry-After`.
+//!
+//! # Which methods are retried when
+//!
+//! | outcome | GET HEAD PUT DELETE OPTIONS TRACE | PATCH | POST and other methods |
+//! | --- | --- | --- | --- |
+//! | 429 | yes | yes | yes: Graph throttles before doing any work |
+//! | 503, 504 | yes | yes (as Kiota does) | only with [`RetryPolicy::with_retry_post_on_server_errors`] |
+//! | connection error, timeout | yes | no | no |
+//! | any other status | no | no | no |
+//!
+//! A connection error or timeout gives no evidence of whether the server
+//! acted on the request, so only methods that are idempotent by definition
+//! (RFC 9110 §9.2.2) are repeated. PATCH is not idempotent in general (a
+//! patch may append or increment), so it is not repeated blindly; a 503/504
+//! answer, on the other hand, comes from a gateway that refuses work, which
+//! is why Kiota retries every method on it and PATCH follows suit here.
+//! POST is stricter because a POST can start long-running work (for example
+//! a Security Copilot evaluation) that a gateway timeout does not cancel.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
+
+/// The largest accepted [`RetryPolicy::max_retries`], as in Kiota.
+pub const MAX_RETRIES_LIMIT: u32 = 10;
+
+/// How many times a request is retried by default.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+
+/// The first backoff delay when the server gives no `Retry-After`.
+pub const DEFAULT_BASE_DELAY: Duration = Duration::from_secs(3);
+
+/// The longest single pause by default (Kiota's `MaxDelay`).
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(180);
+
+/// The default limit on the time from the first attempt to the start of the
+/// last retry.
+pub const DEFAULT_TOTAL_BUDGET: Duration = Duration::from_secs(180);
+
+/// When and how often a failed request is tried again.
+///
+/// Build one with [`RetryPolicy::default`] (Kiota's defaults) or
+/// [`RetryPolicy::disabled`] and adjust it with the `with_*` setters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    total_budget: Duration,
+    retry_post_on_server_errors: bool,
+}
+
+impl Default for RetryPolicy {
+    /// Retries 429/503/504 up to 3 times from a 3 s base delay, never pausing
+    /// longer than 180 s at once nor retrying later than 180 s after the first
+    /// attempt; POST only on 429.
+    fn default() -> Self {
+        Self {
+            max_retries: DEFAULT_MAX_RETRIES,
+            base_delay: DEFAULT_BASE_DELAY,
+            max_delay: DEFAULT_MAX_DELAY,
+            total_budget: DEFAULT_TOTAL_BUDGET,
+            retry_post_on_server_errors: false,
+        }
+    }
+}
+
+/// What happened to one attempt of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server answered with `status`. `retry_after` is the parsed
+    /// `Retry-After` header (see [`parse_retry_after`]), if there was one.
+    Status {
+        /// The response status.
+        status: StatusCode,
+        /// How long the server asked the client to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The connection failed before a response arrived. The request may or
+    /// may not have reached the server.
+    ConnectError,
+    /// No response arrived in time. The server may still be working on it.
+    Timeout,
+}
+
+impl Outcome {
+    /// The outcome of a response with `status` and `headers`, reading
+    /// `Retry-After` relative to `now`.
+    pub fn from_response(status: StatusCode, headers: &HeaderMap, now: SystemTime) -> Self {
+        Self::Status {
+            status,
+            retry_after: retry_after(headers, now),
+        }
+    }
+}
+
+/// What to do after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Wait this long, then send the request again.
+    RetryAfter(Duration),
+    /// Return the outcome to the caller as it is.
+    GiveUp(GiveUpReason),
+}
+
+/// Why [`RetryPolicy::decide`] gave up, for logs and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GiveUpReason {
+    /// The status is not one that retrying can fix (e.g. 200, 400, 404, 500).
+    NotRetryableStatus,
+    /// Repeating this method after this outcome could do the work twice
+    /// (see the table in the [module documentation](self)).
+    UnsafeToRepeat,
+    /// `max_retries` retries have been made already (always the case for a
+    /// disabled policy).
+    RetriesExhausted,
+    /// The server's `Retry-After` is longer than the policy's single-delay limit.
+    RetryAfterTooLong,
+    /// Waiting would go past the policy's total time budget.
+    BudgetExhausted,
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn disabled() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Retry at most `max_retries` times (capped at [`MAX_RETRIES_LIMIT`];
+    /// zero disables retries).
+    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries.min(MAX_RETRIES_LIMIT);
+        self
+    }
+
+    /// The first backoff delay when the server sends no `Retry-After`; it
+    /// doubles with each retry before jitter is applied.
+    pub fn with_base_delay(mut self, base_delay: Duration) -> Self {
+        self.base_delay = base_delay;
+        self
+    }
+
+    /// The longest single pause. Backoff is capped at this; a `Retry-After`
+    /// asking for more makes the policy give up rather than retry too early.
+    pub fn with_max_delay(mut self, max_delay: Duration) -> Self {
+        self.max_delay = max_delay;
+        self
+    }
+
+    /// The time from the first attempt after which no retry starts. A delay
+    /// that would end past the budget makes the policy give up.
+    pub fn with_total_budget(mut self, total_budget: Duration) -> Self {
+        self.total_budget = total_budget;
+        self
+    }
+
+    /// Also retry POST (and other non-idempotent methods except PATCH, which
+    /// always is) on 503 and 504. Off by default: the server may have started
+    /// the work before the gateway gave up.
+    pub fn with_retry_post_on_server_errors(mut self, retry: bool) -> Self {
+        self.retry_post_on_server_errors = retry;
+        self
+    }
+
+    /// The maximum number of retries.
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The first backoff delay.
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The longest single pause.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The total time budget.
+    pub fn total_budget(&self) -> Duration {
+        self.total_budget
+    }
+
+    /// Whether POST is retried on 503 and 504.
+    pub fn retry_post_on_server_errors(&self) -> bool {
+        self.retry_post_on_server_errors
+    }
+
+    /// Whether this policy ever retries.
+    pub fn is_enabled(&self) -> bool {
+        self.max_retries > 0
+    }
+
+    /// Decides what to do after an attempt of a `method` request ended with
+    /// `outcome`, given that `retries_so_far` retries were already made and
+    /// `elapsed` has passed since the first attempt started.
+    ///
+    /// Without a `Retry-After`, the delay is exponential backoff with full
+    /// jitter: uniformly random between zero and
+    /// `min(max_delay, base_delay × 2^retries_so_far)`.
+    pub fn decide(
+        &self,
+        method: &Method,
+        outcome: &Outcome,
+        retries_so_far: u32,
+        elapsed: Duration,
+    ) -> Decision {
+        self.decide_with_random(method, outcome, retries_so_far, elapsed, fastrand::f64)
+    }
+
+    /// [`decide`](Self::decide) with the jitter's random source supplied:
+    /// `random_unit` returns a number in `[0, 1]` (values outside, and NaN,
+    /// count as 1) that picks the point in the backoff range. It is called
+    /// at most once.
+    pub fn decide_with_random(
+        &self,
+        method: &Method,
+        outcome: &Outcome,
+        retries_so_far: u32,
+        elapsed: Duration,
+        random_unit: impl FnOnce() -> f64,
+    ) -> Decision {
+        let retry_after = match *outcome {
+            Outcome::Status {
+                status,
+                retry_after,
+            } => {
+                if !is_retryable_status(status) {
+                    return Decision::GiveUp(GiveUpReason::NotRetryableStatus);
+                }
+                if status != StatusCode::TOO_MANY_REQUESTS
+                    && !self.may_repeat_after_server_error(method)
+                {
+                    return Decision::GiveUp(GiveUpReason::UnsafeToRepeat);
+                }
+                retry_after
+            }
+            Outcome::ConnectError | Outcome::Timeout => {
+                if !is_idempotent(method) {
+                    return Decision::GiveUp(GiveUpReason::UnsafeToRepeat);
+                }
+                None
+            }
+        };
+        if retries_so_far >= self.max_retries {
+            return Decision::GiveUp(GiveUpReason::RetriesExhausted);
+        }
+        let delay = match retry_after {
+            Some(requested) if requested > self.max_delay => {
+                return Decision::GiveUp(GiveUpReason::RetryAfterTooLong);
+            }
+            Some(requested) => requested,
+            None => self.backoff_delay(retries_so_far, random_unit()),
+        };
+        // Give up once the budget is spent, even for a zero delay: the
+        // budget bounds when the last retry may start.
+        let remaining = self.total_budget.saturating_sub(elapsed);
+        if remaining.is_zero() || delay > remaining {
+            return Decision::GiveUp(GiveUpReason::BudgetExhausted);
+        }
+        Decision::RetryAfter(delay)
+    }
+
+    /// The upper bound of the backoff range before retry number
+    /// `retries_so_far + 1`: `min(max_delay, base_delay × 2^retries_so_far)`.
+    pub fn backoff_ceiling(&self, retries_so_far: u32) -> Duration {
+        // 2^31 is far beyond any sensible delay; cap the shift so it cannot
+        // overflow, and saturate the multiplication.
+        let factor = 1u32 << retries_so_far.min(31);
+        self.base_delay
+            .checked_mul(factor)
+            .unwrap_or(Duration::MAX)
+            .min(self.max_delay)
+    }
+
+    fn backoff_delay(&self, retries_so_far: u32, random_unit: f64) -> Duration {
+        let ceiling = self.backoff_ceiling(retries_so_far);
+        let unit = if (0.0..=1.0).contains(&random_unit) {
+            random_unit
+        } else {
+            1.0
+        };
+        // `unit` is within [0, 1], so the product is finite, non-negative and
+        // no larger than `ceiling`; the fallback is never taken.
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * unit).unwrap_or(ceiling)
+    }
+
+    fn may_repeat_after_server_error(&self, method: &Method) -> bool {
+        is_idempotent(method) || *method == Method::PATCH || self.retry_post_on_server_errors
+    }
+}
+
+/// Statuses that ask the client to come back later.
+fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    )
+}
+
+/// Methods that RFC 9110 defines as idempotent.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// Parses a `Retry-After` header value: either a number of seconds
+/// (`Retry-After: 30`) or an HTTP date (`Retry-After: Wed, 15 Oct 2025
+/// 15:54:58 GMT`), which is turned into the time left from `now` (zero for a
+/// date in the past). Anything else, including negative or fractional
+/// numbers, gives `None`.
+pub fn parse_retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
+    let text = value.to_str().ok()?.trim();
+    if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {
+        // More seconds than fit in a u64 is not a real answer; ignore it.
+        return text.parse::<u64>().ok().map(Duration::from_secs);
+    }
+    let date = httpdate::parse_http_date(text).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The first parseable `Retry-After` among `headers`, relative to `now`.
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    headers
+        .get_all(RETRY_AFTER)
+        .iter()
+        .find_map(|value| parse_retry_after(value, now))
+}
+
+/// Makes all requests of one client wait while the service is throttling.
+///
+/// When a request is answered `429` with a delay, call
+/// [`throttle_for`](Self::throttle_for); every request calls
+/// [`wait`](Self::wait) before it is sent, so requests started meanwhile do
+/// not hit the service (and prolong the throttling) while the first one
+/// waits. Clones share the same state.
+///
+/// Uses `tokio::time`, so it works with `tokio::time::pause()` in tests.
+#[derive(Debug, Clone, Default)]
+pub struct ThrottleGate {
+    blocked_until: Arc<Mutex<Option<Instant>>>,
+}
+
+impl ThrottleGate {
+    /// An open gate.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the gate closed for `delay` from now, unless it is already
+    /// closed for longer (a shorter throttle never shortens a longer one).
+    pub fn throttle_for(&self, delay: Duration) {
+        match Instant::now().checked_add(delay) {
+            Some(until) => self.throttle_until(until),
+            // Too far in the future to represent: treat as the longest wait
+            // we can express rather than ignoring the server.
+            None => self.throttle_until(far_future()),
+        }
+    }
+
+    /// Keeps the gate closed until `until`, unless it is already closed for
+    /// longer.
+    pub fn throttle_until(&self, until: Instant) {
+        let mut blocked_until = self.lock();
+        if blocked_until.is_none_or(|current| current < until) {
+            *blocked_until = Some(until);
+        }
+    }
+
+    /// How long the gate stays closed from now; `None` if it is open.
+    pub fn remaining(&self) -> Option<Duration> {
+        let until = (*self.lock())?;
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|remaining| !remaining.is_zero())
+    }
+
+    /// Returns once the gate is open, immediately if it is open now. If the
+    /// gate is closed again for longer while waiting, waits for that too.
+    pub async fn wait(&self) {
+        loop {
+            let until = match *self.lock() {
+                Some(until) if until > Instant::now() => until,
+                _ => return,
+            };
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Instant>> {
+        // The guarded value is a plain `Option<Instant>` replaced in one
+        // assignment; a panic elsewhere cannot leave it inconsistent.
+        self.blocked_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An instant about 30 years ahead, for throttles too long to represent.
+fn far_future() -> Instant {
+    let now = Instant::now();
+    now.checked_add(Duration::from_secs(30 * 365 * 24 * 3600))
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    fn status(code: u16, retry_after: Option<Duration>) -> Outcome {
+        Outcome::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            retry_after,
+        }
+    }
+
+    /// Decides with the maximum jitter so the expected delay is the ceiling.
+    fn decide(policy: &RetryPolicy, method: Method, outcome: Outcome, retries: u32) -> Decision {
+        policy.decide_with_random(&method, &outcome, retries, Duration::ZERO, || 1.0)
+    }
+
+    #[test]
+    fn defaults_follow_kiota() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.max_retries(), 3);
+        assert_eq!(policy.base_delay(), 3 * SECOND);
+        assert_eq!(policy.max_delay(), 180 * SECOND);
+        assert_eq!(policy.total_budget(), 180 * SECOND);
+        assert!(!policy.retry_post_on_server_errors());
+        assert!(policy.is_enabled());
+    }
+
+    #[test]
+    fn setters_apply_and_max_retries_is_capped() {
+        let policy = RetryPolicy::default()
+            .with_max_retries(50)
+            .with_base_delay(SECOND)
+            .with_max_delay(10 * SECOND)
+            .with_total_budget(60 * SECOND)
+            .with_retry_post_on_server_errors(true);
+        assert_eq!(policy.max_retries(), MAX_RETRIES_LIMIT);
+        assert_eq!(policy.base_delay(), SECOND);
+        assert_eq!(policy.max_delay(), 10 * SECOND);
+        assert_eq!(policy.total_budget(), 60 * SECOND);
+        assert!(policy.retry_post_on_server_errors());
+    }
+
+    #[test]
+    fn retryable_statuses_are_retried_for_get() {
+        let policy = RetryPolicy::default();
+        for code in [429, 503, 504] {
+            assert_eq!(
+                decide(&policy, Method::GET, status(code, None), 0),
+                Decision::RetryAfter(3 * SECOND),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_statuses_are_not_retried() {
+        let policy = RetryPolicy::default();
+        for code in [200, 201, 204, 400, 401, 403, 404, 409, 500, 501, 502] {
+            assert_eq!(
+                decide(&policy, Method::GET, status(code, Some(SECOND)), 0),
+                Decision::GiveUp(GiveUpReason::NotRetryableStatus),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn post_on_429_is_retried() {
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            decide(&policy, Method::POST, status(429, Some(2 * SECOND)), 0),
+            Decision::RetryAfter(2 * SECOND)
+        );
+    }
+
+    #[test]
+    fn post_on_503_and_504_gives_up_by_default() {
+        let policy = RetryPolicy::default();
+        for code in [503, 504] {
+            assert_eq!(
+                decide(&policy, Method::POST, status(code, Some(SECOND)), 0),
+                Decision::GiveUp(GiveUpReason::UnsafeToRepeat),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn post_on_503_is_retried_when_opted_in() {
+        let policy = RetryPolicy::default().with_retry_post_on_server_errors(true);
+        assert_eq!(
+            decide(&policy, Method::POST, status(503, Some(SECOND)), 0),
+            Decision::RetryAfter(SECOND)
+        );
+        assert_eq!(
+            decide(&policy, Method::POST, status(504, None), 0),
+            Decision::RetryAfter(3 * SECOND)
+        );
+    }
+
+    #[test]
+    fn patch_is_retried_on_server_errors_but_not_on_connection_errors() {
+        let policy = RetryPolicy::default();
+        for code in [429, 503, 504] {
+            assert!(
+                matches!(
+                    decide(&policy, Method::PATCH, status(code, None), 0),
+                    Decision::RetryAfter(_)
+                ),
+                "{code}"
+            );
+        }
+        for outcome in [Outcome::ConnectError, Outcome::Timeout] {
+            assert_eq!(
+                decide(&policy, Method::PATCH, outcome, 0),
+                Decision::GiveUp(GiveUpReason::UnsafeToRepeat)
+            );
+        }
+    }
+
+    #[test]
+    fn idempotent_methods_are_retried_on_connection_errors_and_timeouts() {
+        let policy = RetryPolicy::default();
+        for method in [
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+            Method::TRACE,
+        ] {
+            for outcome in [Outcome::ConnectError, Outcome::Timeout] {
+                assert_eq!(
+                    decide(&policy, method.clone(), outcome, 0),
+                    Decision::RetryAfter(3 * SECOND),
+                    "{method} {outcome:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn post_gives_up_on_connection_errors_and_timeouts_even_when_opted_in() {
+        for policy in [
+            RetryPolicy::default(),
+            RetryPolicy::default().with_retry_post_on_server_errors(true),
+        ] {
+            for outcome in [Outcome::ConnectError, Outcome::Timeout] {
+                assert_eq!(
+                    decide(&policy, Method::POST, outcome, 0),
+                    Decision::GiveUp(GiveUpReason::UnsafeToRepeat)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn extension_methods_are_treated_like_post() {
+        let policy = RetryPolicy::default();
+        let method = Method::from_bytes(b"PURGE").unwrap();
+        assert!(matches!(
+            decide(&policy, method.clone(), status(429, None), 0),
+            Decision::RetryAfter(_)
+        ));
+        assert_eq!(
+            decide(&policy, method.clone(), status(503, None), 0),
+            Decision::GiveUp(GiveUpReason::UnsafeToRepeat)
+        );
+        assert_eq!(
+            decide(&policy, method, Outcome::ConnectError, 0),
+            Decision::GiveUp(GiveUpReason::UnsafeToRepeat)
+        );
+    }
+
+    #[test]
+    fn retry_after_is_honoured_exactly() {
+        let policy = RetryPolicy::default();
+        // Jitter must not apply to a server-chosen delay.
+        let decision = policy.decide_with_random(
+            &Method::GET,
+            &status(503, Some(7 * SECOND)),
+            2,
+            Duration::ZERO,
+            || 0.0,
+        );
+        assert_eq!(decision, Decision::RetryAfter(7 * SECOND));
+        // Zero means "retry now".
+        assert_eq!(
+            decide(&policy, Method::GET, status(429, Some(Duration::ZERO)), 0),
+            Decision::RetryAfter(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn retry_after_beyond_budget_gives_up() {
+        let policy = RetryPolicy::default();
+        let outcome = status(429, Some(30 * SECOND));
+        assert_eq!(
+            policy.decide_with_random(&Method::GET, &outcome, 0, 160 * SECOND, || 1.0),
+            Decision::GiveUp(GiveUpReason::BudgetExhausted)
+        );
+        // Exactly the remaining budget is still allowed.
+        assert_eq!(
+            policy.decide_with_random(&Method::GET, &outcome, 0, 150 * SECOND, || 1.0),
+            Decision::RetryAfter(30 * SECOND)
+        );
+    }
+
+    #[test]
+    fn retry_after_beyond_max_delay_gives_up() {
+        let policy = RetryPolicy::default().with_max_delay(10 * SECOND);
+        assert_eq!(
+            decide(&policy, Method::GET, status(429, Some(11 * SECOND)), 0),
+            Decision::GiveUp(GiveUpReason::RetryAfterTooLong)
+        );
+        assert_eq!(
+            decide(&policy, Method::GET, status(429, Some(10 * SECOND)), 0),
+            Decision::RetryAfter(10 * SECOND)
+        );
+    }
+
+    #[test]
+    fn backoff_beyond_budget_gives_up() {
+        let policy = RetryPolicy::default();
+        let decision =
+            policy.decide_with_random(&Method::GET, &status(503, None), 0, 179 * SECOND, || 1.0);
+        assert_eq!(decision, Decision::GiveUp(GiveUpReason::BudgetExhausted));
+        // Once the budget is spent, even an immediate retry is refused.
+        for elapsed in [180 * SECOND, 500 * SECOND] {
+            for retry_after in [None, Some(Duration::ZERO)] {
+                let decision = policy.decide_with_random(
+                    &Method::GET,
+                    &status(503, retry_after),
+                    0,
+                    elapsed,
+                    || 0.0,
+                );
+                assert_eq!(decision, Decision::GiveUp(GiveUpReason::BudgetExhausted));
+            }
+        }
+    }
+
+    #[test]
+    fn stops_after_max_retries() {
+        let policy = RetryPolicy::default();
+        for retries in 0..3 {
+            assert!(matches!(
+                decide(&policy, Method::GET, status(429, Some(SECOND)), retries),
+                Decision::RetryAfter(_)
+            ));
+        }
+        assert_eq!(
+            decide(&policy, Method::GET, status(429, Some(SECOND)), 3),
+            Decision::GiveUp(GiveUpReason::RetriesExhausted)
+        );
+        let policy = RetryPolicy::default().with_max_retries(5);
+        assert!(matches!(
+            decide(&policy, Method::GET, Outcome::Timeout, 4),
+            Decision::RetryAfter(_)
+        ));
+        assert_eq!(
+            decide(&policy, Method::GET, Outcome::Timeout, 5),
+            Decision::GiveUp(GiveUpReason::RetriesExhausted)
+        );
+    }
+
+    #[test]
+    fn disabled_policy_never_retries() {
+        let policy = RetryPolicy::disabled();
+        assert!(!policy.is_enabled());
+        for outcome in [
+            status(429, Some(SECOND)),
+            status(503, None),
+            Outcome::ConnectError,
+        ] {
+            assert_eq!(
+                decide(&policy, Method::GET, outcome, 0),
+                Decision::GiveUp(GiveUpReason::RetriesExhausted)
+            );
+        }
+        assert_eq!(
+            RetryPolicy::default().with_max_retries(0),
+            RetryPolicy::disabled()
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let policy = RetryPolicy::default()
+            .with_max_retries(10)
+            .with_max_delay(20 * SECOND);
+        let ceilings: Vec<_> = (0..6).map(|n| policy.backoff_ceiling(n)).collect();
+        assert_eq!(
+            ceilings,
+            [3, 6, 12, 20, 20, 20].map(|s| s * SECOND).to_vec()
+        );
+        // Absurd retry counts saturate instead of overflowing.
+        assert_eq!(policy.backoff_ceiling(u32::MAX), 20 * SECOND);
+        let unbounded = RetryPolicy::default().with_max_delay(Duration::MAX);
+        assert_eq!(unbounded.backoff_ceiling(40), 3 * SECOND * (1 << 31));
+        let huge = unbounded.with_base_delay(Duration::MAX);
+        assert_eq!(huge.backoff_ceiling(1), Duration::MAX);
+    }
+
+    #[test]
+    fn jitter_spans_zero_to_ceiling() {
+        let policy = RetryPolicy::default().with_total_budget(Duration::MAX);
+        let at = |unit: f64, retries: u32| {
+            policy.decide_with_random(
+                &Method::GET,
+                &Outcome::Timeout,
+                retries,
+                Duration::ZERO,
+                || unit,
+            )
+        };
+        assert_eq!(at(0.0, 0), Decision::RetryAfter(Duration::ZERO));
+        assert_eq!(
+            at(0.5, 0),
+            Decision::RetryAfter(Duration::from_millis(1500))
+        );
+        assert_eq!(at(1.0, 0), Decision::RetryAfter(3 * SECOND));
+        assert_eq!(at(0.25, 2), Decision::RetryAfter(3 * SECOND));
+        // Out-of-range and NaN randomness falls back to the ceiling.
+        assert_eq!(at(f64::NAN, 1), Decision::RetryAfter(6 * SECOND));
+        assert_eq!(at(-1.0, 1), Decision::RetryAfter(6 * SECOND));
+        assert_eq!(at(7.0, 1), Decision::RetryAfter(6 * SECOND));
+    }
+
+    #[test]
+    fn real_jitter_stays_within_bounds() {
+        let policy = RetryPolicy::default();
+        for retries in 0..3 {
+            let ceiling = policy.backoff_ceiling(retries);
+            for _ in 0..200 {
+                match policy.decide(&Method::GET, &status(503, None), retries, Duration::ZERO) {
+                    Decision::RetryAfter(delay) => assert!(delay <= ceiling, "{delay:?}"),
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_source_is_not_consulted_with_retry_after() {
+        let policy = RetryPolicy::default();
+        let decision = policy.decide_with_random(
+            &Method::GET,
+            &status(429, Some(SECOND)),
+            0,
+            Duration::ZERO,
+            || panic!("random source used"),
+        );
+        assert_eq!(decision, Decision::RetryAfter(SECOND));
+    }
+
+    fn header(text: &str) -> HeaderValue {
+        HeaderValue::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn parse_retry_after_seconds() {
+        let now = SystemTime::now();
+        assert_eq!(parse_retry_after(&header("0"), now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after(&header("120"), now), Some(120 * SECOND));
+        assert_eq!(parse_retry_after(&header(" 5 "), now), Some(5 * SECOND));
+    }
+
+    #[test]
+    fn parse_retry_after_http_date() {
+        let now = httpdate::parse_http_date("Wed, 15 Oct 2025 15:54:58 GMT").unwrap();
+        assert_eq!(
+            parse_retry_after(&header("Wed, 15 Oct 2025 15:55:28 GMT"), now),
+            Some(30 * SECOND)
+        );
+        // The obsolete RFC 850 and asctime forms are accepted too.
+        assert_eq!(
+            parse_retry_after(&header("Wednesday, 15-Oct-25 15:55:28 GMT"), now),
+            Some(30 * SECOND)
+        );
+        assert_eq!(
+            parse_retry_after(&header("Wed Oct 15 15:55:28 2025"), now),
+            Some(30 * SECOND)
+        );
+    }
+
+    #[test]
+    fn parse_retry_after_past_date_is_zero() {
+        let now = httpdate::parse_http_date("Wed, 15 Oct 2025 15:54:58 GMT").unwrap();
+        assert_eq!(
+            parse_retry_after(&header("Wed, 15 Oct 2025 15:00:00 GMT"), now),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn parse_retry_after_rejects_garbage() {
+        let now = SystemTime::now();
+        for text in [
+            "",
+            "soon",
+            "-5",
+            "+5",
+            "1.5",
+            "5s",
+            "99999999999999999999999",
+            "Wed, 32 Oct 2025 15:54:58 GMT",
+        ] {
+            assert_eq!(parse_retry_after(&header(text), now), None, "{text:?}");
+        }
+        let not_utf8 = HeaderValue::from_bytes(b"\xff\xfe").unwrap();
+        assert_eq!(parse_retry_after(&not_utf8, now), None);
+    }
+
+    #[test]
+    fn retry_after_from_headers() {
+        let now = SystemTime::now();
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers, now), None);
+        headers.append(RETRY_AFTER, header("later"));
+        headers.append(RETRY_AFTER, header("4"));
+        assert_eq!(retry_after(&headers, now), Some(4 * SECOND));
+
+        let outcome = Outcome::from_response(StatusCode::TOO_MANY_REQUESTS, &headers, now);
+        assert_eq!(
+            outcome,
+            Outcome::Status {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after: Some(4 * SECOND)
+            }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn open_gate_does_not_wait() {
+        let gate = ThrottleGate::new();
+        let start = Instant::now();
+        gate.wait().await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(gate.remaining(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gate_delays_a_request_started_after_a_429() {
+        let gate = ThrottleGate::new();
+        let start = Instant::now();
+
+        // The first request is throttled and closes the gate for 5 s.
+        gate.throttle_for(5 * SECOND);
+        assert_eq!(gate.remaining(), Some(5 * SECOND));
+
+        // A second request started 1 s later waits for the rest.
+        tokio::time::sleep(SECOND).await;
+        let second = gate.clone();
+        let waited = tokio::spawn(async move {
+            second.wait().await;
+            Instant::now()
+        })
+        .await
+        .unwrap();
+        assert_eq!(waited - start, 5 * SECOND);
+        assert_eq!(gate.remaining(), None);
+
+        // Afterwards the gate is open again.
+        let again = Instant::now();
+        gate.wait().await;
+        assert_eq!(again.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_waiters_are_released_together() {
+        let gate = ThrottleGate::new();
+        let start = Instant::now();
+        gate.throttle_for(3 * SECOND);
+        let waiters: Vec<_> = (0..10)
+            .map(|_| {
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    gate.wait().await;
+                    Instant::now()
+                })
+            })
+            .collect();
+        for waiter in waiters {
+            assert_eq!(waiter.await.unwrap() - start, 3 * SECOND);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shorter_throttle_does_not_shorten_and_longer_one_extends() {
+        let gate = ThrottleGate::new();
+        let start = Instant::now();
+        gate.throttle_for(10 * SECOND);
+        gate.throttle_for(2 * SECOND);
+        assert_eq!(gate.remaining(), Some(10 * SECOND));
+
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                gate.wait().await;
+                Instant::now()
+            })
+        };
+        // While the waiter sleeps, another 429 pushes the gate further out.
+        tokio::time::sleep(4 * SECOND).await;
+        gate.throttle_for(20 * SECOND);
+        assert_eq!(waiter.await.unwrap() - start, 24 * SECOND);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn huge_throttle_does_not_panic() {
+        let gate = ThrottleGate::new();
+        gate.throttle_for(Duration::MAX);
+        assert!(gate.remaining().unwrap() > 365 * 24 * 3600 * SECOND);
+    }
+}

@@ -1,0 +1,505 @@
+//! The one place every request goes through: headers, auth, retries, throttling, tracing, and
+//! the mapping of progenitor's results into [`Error`].
+//!
+//! The generated client calls it through progenitor's `ClientHooks` (`pre` for headers and the
+//! token, `exec` for sending with retries); paging follows `@odata.nextLink` through the same
+//! functions. Per-call facts (client request id, attempts, last status, raw body) live in a
+//! task-local [`CallContext`], so errors keep them even where progenitor's error does not.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::{Method, StatusCode};
+use tracing::Instrument;
+use url::Url;
+
+use crate::auth::{AccessToken, TokenCache};
+use crate::error::{ApiError, DecodeError, Error, ODataError};
+use crate::retry::{Decision, Outcome, RetryPolicy, ThrottleGate};
+
+const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+const RETRY_ATTEMPT: HeaderName = HeaderName::from_static("retry-attempt");
+const PREFER: HeaderName = HeaderName::from_static("prefer");
+/// Asks Graph to send enum members added after the client was built; the open enums keep them.
+const PREFER_UNKNOWN_ENUMS: HeaderValue = HeaderValue::from_static("include-unknown-enum-members");
+
+tokio::task_local! {
+    static CALL: Arc<CallContext>;
+}
+
+/// What one logical call (all its attempts) has seen so far.
+#[derive(Debug)]
+pub(crate) struct CallContext {
+    client_request_id: String,
+    state: Mutex<CallState>,
+}
+
+#[derive(Debug, Default)]
+struct CallState {
+    attempts: u32,
+    status: Option<StatusCode>,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    error: Option<Error>,
+}
+
+impl CallContext {
+    fn new() -> Arc<CallContext> {
+        Arc::new(CallContext {
+            client_request_id: uuid::Uuid::new_v4().to_string(),
+            state: Mutex::new(CallState::default()),
+        })
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut CallState) -> R) -> R {
+        // The state holds plain values replaced field by field; a panic elsewhere cannot leave it
+        // half-updated in a way that matters, so a poisoned lock is still usable.
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut state)
+    }
+
+    fn current() -> Option<Arc<CallContext>> {
+        CALL.try_with(Arc::clone).ok()
+    }
+}
+
+/// Settings shared by every request of a [`crate::Client`] and its clones.
+pub struct Transport {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    http: reqwest::Client,
+    base_url: Url,
+    tokens: Option<TokenCache>,
+    retry: RetryPolicy,
+    gate: ThrottleGate,
+    user_agent: HeaderValue,
+}
+
+impl Clone for Transport {
+    fn clone(&self) -> Self {
+        Transport {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("base_url", &self.shared.base_url.as_str())
+            .field("tokens", &self.shared.tokens)
+            .field("retry", &self.shared.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        base_url: Url,
+        tokens: Option<TokenCache>,
+        retry: RetryPolicy,
+        user_agent: HeaderValue,
+    ) -> Transport {
+        Transport {
+            shared: Arc::new(Shared {
+                http,
+                base_url,
+                tokens,
+                retry,
+                gate: ThrottleGate::new(),
+                user_agent,
+            }),
+        }
+    }
+
+    /// The base URL, e.g. `https://graph.microsoft.com/beta`.
+    pub fn base_url(&self) -> &Url {
+        &self.shared.base_url
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.shared.retry
+    }
+
+    /// Whether `url` has the same origin (scheme, host, port) as the base URL.
+    pub(crate) fn same_origin(&self, url: &Url) -> bool {
+        url.origin() == self.shared.base_url.origin()
+    }
+
+    /// Adds the per-call headers and the bearer token.
+    async fn prepare(&self, request: &mut reqwest::Request) -> Result<(), Error> {
+        let context = CallContext::current();
+        let client_request_id = context
+            .as_ref()
+            .map(|c| c.client_request_id.clone())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let headers = request.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&client_request_id) {
+            headers.insert(CLIENT_REQUEST_ID, value);
+        }
+        headers.insert(PREFER, PREFER_UNKNOWN_ENUMS);
+        headers.insert(reqwest::header::USER_AGENT, self.shared.user_agent.clone());
+        let span = tracing::Span::current();
+        span.record("method", request.method().as_str());
+        span.record("path", request.url().path());
+        if let Some(tokens) = &self.shared.tokens {
+            // Tokens go only to the API's own origin, and never in clear text off this machine.
+            if !self.same_origin(request.url()) {
+                return Err(Error::InvalidRequest(format!(
+                    "refusing to send credentials to {}, which is not the API origin {}",
+                    request.url().origin().ascii_serialization(),
+                    self.shared.base_url.origin().ascii_serialization()
+                )));
+            }
+            crate::auth::check_token_destination(request.url())?;
+            let token = tokens.token().await?;
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, token.bearer_header_value()?);
+        }
+        Ok(())
+    }
+
+    /// Sends with retries (429/503/504 per the policy, one token refresh on 401), buffering the
+    /// body so errors can keep it.
+    async fn execute(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+        let context = CallContext::current();
+        let method = request.method().clone();
+        let started = Instant::now();
+        let mut retries = 0u32;
+        let mut refreshed = false;
+        let mut pending = request;
+        loop {
+            self.shared.gate.wait().await;
+            let backup = pending.try_clone();
+            if let Some(c) = &context {
+                c.with(|s| s.attempts += 1);
+            }
+            let sent_token = pending.headers().get(AUTHORIZATION).cloned();
+            let result = self.shared.http.execute(pending).await;
+            let outcome = match &result {
+                Ok(response) => Outcome::from_response(
+                    response.status(),
+                    response.headers(),
+                    SystemTime::now(),
+                ),
+                Err(e) if e.is_timeout() => Outcome::Timeout,
+                Err(_) => Outcome::ConnectError,
+            };
+            tracing::debug!(attempt = retries + 1, outcome = ?outcome, "graph attempt finished");
+            if let (Ok(response), Some(tokens), Some(mut next)) = (
+                &result,
+                &self.shared.tokens,
+                backup.as_ref().and_then(reqwest::Request::try_clone),
+            ) {
+                if response.status() == StatusCode::UNAUTHORIZED && !refreshed {
+                    refreshed = true;
+                    if let Some(sent) = sent_token.as_ref().and_then(|v| v.to_str().ok()) {
+                        let secret = sent.trim_start_matches("Bearer ").to_string();
+                        tokens.invalidate(&AccessToken::new(secret, None));
+                    }
+                    if let Ok(fresh) = tokens.token().await {
+                        if let Ok(value) = fresh.bearer_header_value() {
+                            next.headers_mut().insert(AUTHORIZATION, value);
+                            tracing::debug!("401: retrying once with a fresh token");
+                            pending = next;
+                            continue;
+                        }
+                    }
+                }
+            }
+            if let Outcome::Status {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after: Some(delay),
+            } = outcome
+            {
+                // Every request of this client waits, not just this one.
+                self.shared.gate.throttle_for(delay);
+            }
+            let decision = self
+                .shared
+                .retry
+                .decide(&method, &outcome, retries, started.elapsed());
+            match (decision, backup) {
+                (Decision::RetryAfter(delay), Some(mut next)) => {
+                    if let Outcome::Status {
+                        status: StatusCode::TOO_MANY_REQUESTS,
+                        retry_after: None,
+                    } = outcome
+                    {
+                        self.shared.gate.throttle_for(delay);
+                    }
+                    retries += 1;
+                    if let Ok(value) = HeaderValue::from_str(&retries.to_string()) {
+                        next.headers_mut().insert(RETRY_ATTEMPT, value);
+                    }
+                    tracing::debug!(?delay, retries, "retrying");
+                    tokio::time::sleep(delay).await;
+                    pending = next;
+                }
+                _ => return self.record(result, context.as_deref()).await,
+            }
+        }
+    }
+
+    /// Buffers the final response's body into the call context and hands back an equivalent response.
+    async fn record(
+        &self,
+        result: reqwest::Result<reqwest::Response>,
+        context: Option<&CallContext>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = result?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let version = response.version();
+        let body = response.bytes().await?;
+        if let Some(c) = context {
+            c.with(|s| {
+                s.status = Some(status);
+                s.headers = headers.clone();
+                s.body = Some(body.clone());
+            });
+        }
+        let span = tracing::Span::current();
+        span.record("status", status.as_u16());
+        if let Some(id) = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
+            span.record("request_id", id);
+        }
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        *rebuilt.headers_mut() = headers;
+        *rebuilt.version_mut() = version;
+        Ok(reqwest::Response::from(rebuilt))
+    }
+
+    /// Runs one logical call of the generated client: a fresh client request id, a tracing span,
+    /// and progenitor's result mapped to [`Error`].
+    pub(crate) async fn call<T, F>(&self, operation: &'static str, call: F) -> Result<T, Error>
+    where
+        F: std::future::Future<
+            Output = Result<ResponseValue<T>, progenitor_client::Error<ODataError>>,
+        >,
+    {
+        let context = CallContext::new();
+        let span = call_span(operation, &context);
+        let started = Instant::now();
+        let result = CALL
+            .scope(Arc::clone(&context), call)
+            .instrument(span.clone())
+            .await;
+        let result = match result {
+            Ok(value) => Ok(value.into_inner()),
+            Err(error) => Err(self.map_error(error, &context).await),
+        };
+        finish_span(&span, &context, started, &result);
+        result
+    }
+
+    /// GETs an absolute URL on the API's origin (a saved `@odata.nextLink`) and decodes it.
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: &str,
+    ) -> Result<T, Error> {
+        let parsed = Url::parse(url)
+            .map_err(|e| Error::InvalidRequest(format!("invalid nextLink {url:?}: {e}")))?;
+        if !self.same_origin(&parsed) {
+            return Err(Error::InvalidRequest(format!(
+                "nextLink {} is not on the API origin {}; not following it",
+                parsed.origin().ascii_serialization(),
+                self.shared.base_url.origin().ascii_serialization()
+            )));
+        }
+        let context = CallContext::new();
+        let span = call_span(operation, &context);
+        let started = Instant::now();
+        let this = self.clone();
+        let work = async move {
+            let mut request = reqwest::Request::new(Method::GET, parsed);
+            request.headers_mut().insert(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            );
+            this.prepare(&mut request).await?;
+            let response = this.execute(request).await.map_err(|e| {
+                let context = CallContext::current();
+                transport_error(e, context.as_deref())
+            })?;
+            let status = response.status();
+            let body = response.bytes().await.map_err(|e| {
+                let context = CallContext::current();
+                transport_error(e, context.as_deref())
+            })?;
+            Ok::<_, Error>((status, body))
+        };
+        let result = CALL
+            .scope(Arc::clone(&context), work)
+            .instrument(span.clone())
+            .await;
+        let result = result.and_then(|(status, body)| {
+            if status.is_success() {
+                serde_json::from_slice::<T>(&body)
+                    .map_err(|e| decode_error(&context, status, e.to_string(), body))
+            } else {
+                Err(api_error(&context, status))
+            }
+        });
+        finish_span(&span, &context, started, &result);
+        result
+    }
+
+    async fn map_error(&self, error: progenitor_client::Error<ODataError>, context: &CallContext) -> Error {
+        if let Some(stored) = context.with(|s| s.error.take()) {
+            return stored;
+        }
+        use progenitor_client::Error as P;
+        match error {
+            P::InvalidRequest(message) | P::Custom(message) => Error::InvalidRequest(message),
+            P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+                transport_error(e, Some(context))
+            }
+            P::ErrorResponse(value) => api_error(context, value.status()),
+            P::InvalidResponsePayload(body, e) => {
+                let status = context.with(|s| s.status).unwrap_or(StatusCode::OK);
+                decode_error(context, status, e.to_string(), body)
+            }
+            P::UnexpectedResponse(response) => {
+                let status = response.status();
+                if status.is_success() {
+                    let body = context.with(|s| s.body.clone()).unwrap_or_default();
+                    decode_error(
+                        context,
+                        status,
+                        format!("unexpected success status {}", status.as_u16()),
+                        body,
+                    )
+                } else {
+                    api_error(context, status)
+                }
+            }
+        }
+    }
+}
+
+fn call_span(operation: &'static str, context: &CallContext) -> tracing::Span {
+    tracing::info_span!(
+        "graph_call",
+        operation,
+        method = tracing::field::Empty,
+        path = tracing::field::Empty,
+        status = tracing::field::Empty,
+        attempts = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+        client_request_id = %context.client_request_id,
+    )
+}
+
+fn finish_span<T>(span: &tracing::Span, context: &CallContext, started: Instant, result: &Result<T, Error>) {
+    let attempts = context.with(|s| s.attempts);
+    span.record("attempts", attempts);
+    span.record("duration_ms", u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    let _guard = span.enter();
+    match result {
+        Ok(_) => tracing::debug!("graph call succeeded"),
+        Err(error) => tracing::debug!(%error, "graph call failed"),
+    }
+}
+
+fn header(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn transport_error(error: reqwest::Error, context: Option<&CallContext>) -> Error {
+    let client_request_id = context.map(|c| c.client_request_id.clone());
+    if error.is_timeout() {
+        return Error::Timeout {
+            elapsed: Duration::ZERO,
+            client_request_id,
+        };
+    }
+    Error::Transport {
+        source: error.without_url(),
+        client_request_id,
+    }
+}
+
+fn decode_error(context: &CallContext, status: StatusCode, message: String, body: Bytes) -> Error {
+    let headers = context.with(|s| s.headers.clone());
+    Error::Decode(Box::new(DecodeError {
+        status,
+        request_id: header(&headers, &REQUEST_ID),
+        client_request_id: header(&headers, &CLIENT_REQUEST_ID)
+            .or_else(|| Some(context.client_request_id.clone())),
+        message,
+        body,
+    }))
+}
+
+fn api_error(context: &CallContext, status: StatusCode) -> Error {
+    let (headers, body, attempts) =
+        context.with(|s| (s.headers.clone(), s.body.clone().unwrap_or_default(), s.attempts));
+    let decoded: Option<ODataError> = serde_json::from_slice(&body).ok();
+    let inner = decoded.as_ref().and_then(|d| d.error.inner_error.as_ref());
+    Error::Api(Box::new(ApiError {
+        status,
+        code: decoded.as_ref().map(|d| d.error.code.clone()).filter(|c| !c.is_empty()),
+        message: decoded
+            .as_ref()
+            .map(|d| d.error.message.clone())
+            .filter(|m| !m.is_empty()),
+        request_id: header(&headers, &REQUEST_ID).or_else(|| inner.and_then(|i| i.request_id.clone())),
+        client_request_id: header(&headers, &CLIENT_REQUEST_ID)
+            .or_else(|| inner.and_then(|i| i.client_request_id.clone()))
+            .or_else(|| Some(context.client_request_id.clone())),
+        date: inner
+            .and_then(|i| i.date.clone())
+            .or_else(|| header(&headers, &reqwest::header::DATE)),
+        retry_after: headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now())),
+        attempts,
+        body: decoded,
+        raw_body: String::from_utf8_lossy(&body).into_owned(),
+    }))
+}
+
+impl ClientHooks<Transport> for crate::generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        match self.inner().prepare(request).await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                let message = error.to_string();
+                // Keep the typed error for `Transport::call`; callers of the raw generated client
+                // get its message.
+                if let Some(context) = CallContext::current() {
+                    context.with(|s| s.error = Some(error));
+                }
+                Err(progenitor_client::Error::Custom(message))
+            }
+        }
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.inner().execute(request).await
+    }
+}
