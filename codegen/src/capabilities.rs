@@ -4,8 +4,8 @@
 //! navigation gets every verb (as in Microsoft's SDKs). `spec/overlay.xml` annotates each
 //! navigation with what the service documents; an absent restriction means "allowed".
 
-use crate::csdl::{find_annotation, AnnotationValue, Record};
 use crate::csdl::Annotation;
+use crate::csdl::{find_annotation, AnnotationValue, Record};
 
 const CAPABILITIES: &str = "Org.OData.Capabilities.V1";
 /// Our one term beyond the standard vocabularies (declared in `spec/overlay.xml`).
@@ -114,7 +114,9 @@ impl Capabilities {
             updatable: flag("UpdateRestrictions", "Updatable"),
             update_uses_put: record("UpdateRestrictions")
                 .and_then(|r| r.get("UpdateMethod"))
-                .is_some_and(|v| matches!(v, AnnotationValue::EnumMember(m) if m.ends_with("/PUT"))),
+                .is_some_and(
+                    |v| matches!(v, AnnotationValue::EnumMember(m) if m.ends_with("/PUT")),
+                ),
             deletable: flag("DeleteRestrictions", "Deletable"),
             countable: flag("CountRestrictions", "Countable"),
             count_segment: flag("CountRestrictions", "Countable")

@@ -11,7 +11,9 @@ use quote::quote;
 use syn::visit_mut::VisitMut;
 
 use crate::csdl::{read_file, CsdlError, Model};
-use crate::openapi::{collection_response_name, openapi, FIELD_LIST, ODATA_ERROR, ODATA_ERROR_PARTS};
+use crate::openapi::{
+    collection_response_name, openapi, FIELD_LIST, ODATA_ERROR, ODATA_ERROR_PARTS,
+};
 use crate::operations::{operations, ApiOperation, OperationsError};
 use crate::rust_models::{models, TypeSet};
 
@@ -67,13 +69,15 @@ pub struct Generated {
     pub surface: String,
 }
 
-/// Reads the spec files (fragment, then overlay) into a model.
+/// Reads the spec files into a model: the first is Microsoft's fragment, the rest are overlays
+/// (whose annotation targets must all exist).
 pub fn load_spec(files: &[PathBuf]) -> Result<Model, CsdlError> {
-    let documents = files
+    let mut documents = files
         .iter()
         .map(|f| read_file(f))
         .collect::<Result<Vec<_>, _>>()?;
-    Model::build(documents)
+    let overlays = documents.split_off(documents.len().min(1));
+    Model::build_with_overlays(documents, overlays)
 }
 
 /// The spec files of a spec directory.
@@ -82,7 +86,9 @@ pub fn spec_files(spec_dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The OpenAPI document for a model (what `graph-spec openapi` prints).
-pub fn openapi_for(model: &Model) -> Result<(serde_json::Value, Vec<ApiOperation>, TypeSet), GenerateError> {
+pub fn openapi_for(
+    model: &Model,
+) -> Result<(serde_json::Value, Vec<ApiOperation>, TypeSet), GenerateError> {
     let ops = operations(model)?;
     let types = TypeSet::new(model, &[API_NAMESPACE], &ops);
     let document = openapi(
@@ -197,7 +203,9 @@ impl VisitMut for PostProcess {
             .last()
             .is_some_and(|s| s.ident == "encode_path")
         {
-            if let Ok(replacement) = syn::parse_str::<syn::ExprPath>("crate::codec::encode_path_segment") {
+            if let Ok(replacement) =
+                syn::parse_str::<syn::ExprPath>("crate::codec::encode_path_segment")
+            {
                 *path = replacement;
             }
         }

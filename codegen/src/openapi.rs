@@ -33,9 +33,7 @@ pub fn openapi(
 ) -> Value {
     let mut paths = Map::new();
     for op in operations {
-        let item = paths
-            .entry(op.path.clone())
-            .or_insert_with(|| json!({}));
+        let item = paths.entry(op.path.clone()).or_insert_with(|| json!({}));
         if let Value::Object(item) = item {
             item.insert(op.method.to_ascii_lowercase(), operation(op));
         }
@@ -194,8 +192,14 @@ fn operation(op: &ApiOperation) -> Value {
         ResponseShape::Empty => json!({ "description": "Success" }),
     };
     responses.insert(op.success_status.to_string(), success);
-    responses.insert("4XX".to_string(), json!({ "$ref": "#/components/responses/error" }));
-    responses.insert("5XX".to_string(), json!({ "$ref": "#/components/responses/error" }));
+    responses.insert(
+        "4XX".to_string(),
+        json!({ "$ref": "#/components/responses/error" }),
+    );
+    responses.insert(
+        "5XX".to_string(),
+        json!({ "$ref": "#/components/responses/error" }),
+    );
     let mut value = json!({
         "tags": [ "security.securityCopilot" ],
         "summary": op.summary,
@@ -214,21 +218,43 @@ fn operation(op: &ApiOperation) -> Value {
         });
     }
     if matches!(op.response, ResponseShape::Collection(_)) {
-        value["x-ms-pageable"] = json!({ "nextLinkName": "@odata.nextLink", "operationName": "listMore" });
+        value["x-ms-pageable"] =
+            json!({ "nextLinkName": "@odata.nextLink", "operationName": "listMore" });
     }
     value
 }
 
 fn query_parameter(option: QueryOption) -> Value {
     let (description, schema) = match option {
-        QueryOption::Top => ("Show only the first n items", json!({ "minimum": 0, "type": "integer" })),
-        QueryOption::Skip => ("Skip the first n items", json!({ "minimum": 0, "type": "integer" })),
-        QueryOption::Search => ("Search items by search phrases", json!({ "type": "string" })),
-        QueryOption::Filter => ("Filter items by property values", json!({ "type": "string" })),
+        QueryOption::Top => (
+            "Show only the first n items",
+            json!({ "minimum": 0, "type": "integer" }),
+        ),
+        QueryOption::Skip => (
+            "Skip the first n items",
+            json!({ "minimum": 0, "type": "integer" }),
+        ),
+        QueryOption::Search => (
+            "Search items by search phrases",
+            json!({ "type": "string" }),
+        ),
+        QueryOption::Filter => (
+            "Filter items by property values",
+            json!({ "type": "string" }),
+        ),
         QueryOption::Count => ("Include count of items", json!({ "type": "boolean" })),
-        QueryOption::OrderBy => ("Order items by property values", json!({ "$ref": schema_ref(FIELD_LIST) })),
-        QueryOption::Select => ("Select properties to be returned", json!({ "$ref": schema_ref(FIELD_LIST) })),
-        QueryOption::Expand => ("Expand related entities", json!({ "$ref": schema_ref(FIELD_LIST) })),
+        QueryOption::OrderBy => (
+            "Order items by property values",
+            json!({ "$ref": schema_ref(FIELD_LIST) }),
+        ),
+        QueryOption::Select => (
+            "Select properties to be returned",
+            json!({ "$ref": schema_ref(FIELD_LIST) }),
+        ),
+        QueryOption::Expand => (
+            "Expand related entities",
+            json!({ "$ref": schema_ref(FIELD_LIST) }),
+        ),
     };
     let mut parameter = json!({
         "name": option.parameter(),
@@ -236,7 +262,10 @@ fn query_parameter(option: QueryOption) -> Value {
         "description": description,
         "schema": schema,
     });
-    if matches!(option, QueryOption::OrderBy | QueryOption::Select | QueryOption::Expand) {
+    if matches!(
+        option,
+        QueryOption::OrderBy | QueryOption::Select | QueryOption::Expand
+    ) {
         parameter["style"] = json!("form");
         parameter["explode"] = json!(false);
     }
@@ -313,7 +342,9 @@ fn primitive_schema(name: &str) -> Value {
         "Edm.Boolean" => json!({ "type": "boolean" }),
         "Edm.Int16" => json!({ "type": "integer", "format": "int16" }),
         "Edm.Int32" => json!({ "type": "integer", "format": "int32" }),
-        "Edm.Int64" => json!({ "oneOf": [ { "type": "integer", "format": "int64" }, { "type": "string" } ] }),
+        "Edm.Int64" => {
+            json!({ "oneOf": [ { "type": "integer", "format": "int64" }, { "type": "string" } ] })
+        }
         "Edm.Byte" => json!({ "type": "integer", "format": "uint8" }),
         "Edm.SByte" => json!({ "type": "integer", "format": "int8" }),
         "Edm.Double" | "Edm.Single" | "Edm.Decimal" => {

@@ -203,9 +203,12 @@ pub enum OperationsError {
     MissingKey(String),
 }
 
+/// An operation and the simple names of its ancestor types (nearest first), for naming.
+type Found = (ApiOperation, Vec<String>);
+
 struct Walk<'m> {
     model: &'m Model,
-    operations: Vec<(ApiOperation, Vec<String>)>,
+    operations: Vec<Found>,
 }
 
 /// Derives the operations of every contained navigation reachable from the entity container.
@@ -253,7 +256,11 @@ impl Walk<'_> {
             .ok_or_else(|| OperationsError::MissingKey(entity_type.to_string()))?;
         let simple = simple_name(entity_type);
         Ok(KeyParameter {
-            name: format!("{}-{}", simple, key_property.to_snake_case().replace('_', "-")),
+            name: format!(
+                "{}-{}",
+                simple,
+                key_property.to_snake_case().replace('_', "-")
+            ),
             entity_type: entity_type.to_string(),
             key_property,
         })
@@ -319,46 +326,58 @@ impl Walk<'_> {
                 })
                 .collect()
         };
-        let mut found: Vec<(ApiOperation, Vec<String>)> = Vec::new();
-        let mut push = |verb: Verb, segments: Vec<Segment>, text: &OperationText, fallback: String| {
-            let request_body = matches!(verb, Verb::Create | Verb::Update).then(|| entity_type.clone());
-            let response = match verb {
-                Verb::List => ResponseShape::Collection(entity_type.clone()),
-                Verb::Count => ResponseShape::Count,
-                Verb::Delete => ResponseShape::Empty,
-                _ => ResponseShape::Entity(entity_type.clone()),
+        let mut found: Vec<Found> = Vec::new();
+        let mut push =
+            |verb: Verb, segments: Vec<Segment>, text: &OperationText, fallback: String| {
+                let request_body =
+                    matches!(verb, Verb::Create | Verb::Update).then(|| entity_type.clone());
+                let response = match verb {
+                    Verb::List => ResponseShape::Collection(entity_type.clone()),
+                    Verb::Count => ResponseShape::Count,
+                    Verb::Delete => ResponseShape::Empty,
+                    _ => ResponseShape::Entity(entity_type.clone()),
+                };
+                let summary = text.description.clone().unwrap_or(fallback);
+                let description = text
+                    .long_description
+                    .clone()
+                    .or_else(|| nav_long.clone())
+                    .or_else(|| nav_doc.clone());
+                found.push((
+                    ApiOperation {
+                        id: String::new(),
+                        verb,
+                        method: verb.method(capabilities.update_uses_put),
+                        path: render_path(&segments),
+                        segments,
+                        query_options: query(verb),
+                        entity_type: entity_type.clone(),
+                        request_body,
+                        response,
+                        success_status: verb.success_status(),
+                        summary,
+                        description,
+                    },
+                    ancestors.to_vec(),
+                ));
             };
-            let summary = text.description.clone().unwrap_or(fallback);
-            let description = text
-                .long_description
-                .clone()
-                .or_else(|| nav_long.clone())
-                .or_else(|| nav_doc.clone());
-            found.push((
-                ApiOperation {
-                    id: String::new(),
-                    verb,
-                    method: verb.method(capabilities.update_uses_put),
-                    path: render_path(&segments),
-                    segments,
-                    query_options: query(verb),
-                    entity_type: entity_type.clone(),
-                    request_body,
-                    response,
-                    success_status: verb.success_status(),
-                    summary,
-                    description,
-                },
-                ancestors.to_vec(),
-            ));
-        };
         let nav_name = &navigation.name;
         if navigation.type_ref.collection {
             if capabilities.readable {
-                push(Verb::List, segments.clone(), &capabilities.read_text, format!("List {nav_name}"));
+                push(
+                    Verb::List,
+                    segments.clone(),
+                    &capabilities.read_text,
+                    format!("List {nav_name}"),
+                );
             }
             if capabilities.insertable {
-                push(Verb::Create, segments.clone(), &capabilities.insert_text, format!("Create a new {type_simple}"));
+                push(
+                    Verb::Create,
+                    segments.clone(),
+                    &capabilities.insert_text,
+                    format!("Create a new {type_simple}"),
+                );
             }
             if capabilities.count_segment {
                 let mut count_segments = segments.clone();
@@ -367,7 +386,12 @@ impl Walk<'_> {
                     collection: false,
                     entity_type: entity_type.clone(),
                 });
-                push(Verb::Count, count_segments, &OperationText::default(), format!("Get the number of {nav_name}"));
+                push(
+                    Verb::Count,
+                    count_segments,
+                    &OperationText::default(),
+                    format!("Get the number of {nav_name}"),
+                );
             }
             let key = self.key_parameter(&entity_type)?;
             let mut item = segments.clone();
@@ -384,33 +408,49 @@ impl Walk<'_> {
     }
 }
 
+/// Records one operation: verb, path segments, overlay text, fallback summary.
+type PushOperation<'a> = dyn FnMut(Verb, Vec<Segment>, &OperationText, String) + 'a;
+
 fn item_operations(
-        capabilities: &Capabilities,
-        segments: &[Segment],
-        type_simple: &str,
-        push: &mut dyn FnMut(Verb, Vec<Segment>, &OperationText, String),
-    ) {
-        if capabilities.readable_by_key {
-            let text = if capabilities.read_by_key_text == OperationText::default() {
-                &capabilities.read_text
-            } else {
-                &capabilities.read_by_key_text
-            };
-            push(Verb::Get, segments.to_vec(), text, format!("Get a {type_simple}"));
-        }
-        if capabilities.updatable {
-            push(Verb::Update, segments.to_vec(), &capabilities.update_text, format!("Update a {type_simple}"));
-        }
-        if capabilities.deletable {
-            push(Verb::Delete, segments.to_vec(), &capabilities.delete_text, format!("Delete a {type_simple}"));
-        }
+    capabilities: &Capabilities,
+    segments: &[Segment],
+    type_simple: &str,
+    push: &mut PushOperation<'_>,
+) {
+    if capabilities.readable_by_key {
+        let text = if capabilities.read_by_key_text == OperationText::default() {
+            &capabilities.read_text
+        } else {
+            &capabilities.read_by_key_text
+        };
+        push(
+            Verb::Get,
+            segments.to_vec(),
+            text,
+            format!("Get a {type_simple}"),
+        );
+    }
+    if capabilities.updatable {
+        push(
+            Verb::Update,
+            segments.to_vec(),
+            &capabilities.update_text,
+            format!("Update a {type_simple}"),
+        );
+    }
+    if capabilities.deletable {
+        push(
+            Verb::Delete,
+            segments.to_vec(),
+            &capabilities.delete_text,
+            format!("Delete a {type_simple}"),
+        );
+    }
 }
 
 /// Gives each operation a natural id (`list_sessions`, `get_evaluation`); ids that would clash
 /// are prefixed with their parent types (`list_workspace_sessions`).
-fn name_operations(
-    operations: Vec<(ApiOperation, Vec<String>)>,
-) -> Result<Vec<ApiOperation>, OperationsError> {
+fn name_operations(operations: Vec<Found>) -> Result<Vec<ApiOperation>, OperationsError> {
     let base_name = |op: &ApiOperation, depth: usize, ancestors: &[String]| -> String {
         let subject = match op.verb {
             Verb::List | Verb::Count => op

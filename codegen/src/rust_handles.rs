@@ -74,9 +74,15 @@ pub fn handles(
             _ => op.segments.len(),
         };
         for (i, segment) in op.segments.iter().enumerate().take(owner_len) {
-            path.push_str(&crate::operations::render_path(std::slice::from_ref(segment)));
+            path.push_str(&crate::operations::render_path(std::slice::from_ref(
+                segment,
+            )));
             match segment {
-                Segment::Navigation { name, entity_type, collection } => {
+                Segment::Navigation {
+                    name,
+                    entity_type,
+                    collection,
+                } => {
                     last_nav = name.clone();
                     last_type = entity_type.clone();
                     let is_owner = i + 1 == owner_len;
@@ -133,7 +139,11 @@ pub fn handles(
         let own_prefix = match node.kind {
             // An item's accessor sits beside its collection's, so look above the collection.
             NodeKind::Item => node.path.rsplitn(3, '/').nth(2).unwrap_or("").to_string(),
-            _ => node.path.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default(),
+            _ => node
+                .path
+                .rsplit_once('/')
+                .map(|(p, _)| p.to_string())
+                .unwrap_or_default(),
         };
         node.anchor = item_paths
             .iter()
@@ -144,7 +154,10 @@ pub fn handles(
     // Struct names, disambiguated by the anchor's type when needed.
     let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for node in nodes.values() {
-        by_name.entry(base_struct_name(types, node)).or_default().push(node.path.clone());
+        by_name
+            .entry(base_struct_name(types, node))
+            .or_default()
+            .push(node.path.clone());
     }
     let anchors_types: BTreeMap<String, String> = nodes
         .values()
@@ -172,7 +185,10 @@ pub fn handles(
     let mut accessors: BTreeMap<Option<String>, Vec<(String, TokenStream)>> = BTreeMap::new();
     for node in nodes.values() {
         let (name, tokens) = accessor(node, &nodes);
-        accessors.entry(node.anchor.clone()).or_default().push((name, tokens));
+        accessors
+            .entry(node.anchor.clone())
+            .or_default()
+            .push((name, tokens));
     }
     for list in accessors.values() {
         let mut seen = std::collections::BTreeSet::new();
@@ -186,8 +202,14 @@ pub fn handles(
         let struct_name = ident(&node.struct_name);
         let fields: Vec<Ident> = node.keys.iter().map(|k| ident(&key_field(k))).collect();
         let doc = match node.kind {
-            NodeKind::Collection => format!(" The `{}` collection: `{}`.", node.navigation, node.path),
-            NodeKind::Item => format!(" One `{}`: `{}`.", simple_name(&node.entity_type), node.path),
+            NodeKind::Collection => {
+                format!(" The `{}` collection: `{}`.", node.navigation, node.path)
+            }
+            NodeKind::Item => format!(
+                " One `{}`: `{}`.",
+                simple_name(&node.entity_type),
+                node.path
+            ),
             NodeKind::Single => format!(" The `{}` resource: `{}`.", node.navigation, node.path),
         };
         let methods: Vec<TokenStream> = node
@@ -248,7 +270,10 @@ fn base_struct_name(_types: &TypeSet, node: &Node) -> String {
     match node.kind {
         NodeKind::Collection => format!("{}Handle", node.navigation.to_upper_camel_case()),
         NodeKind::Item | NodeKind::Single => {
-            format!("{}Handle", simple_name(&node.entity_type).to_upper_camel_case())
+            format!(
+                "{}Handle",
+                simple_name(&node.entity_type).to_upper_camel_case()
+            )
         }
     }
 }
@@ -355,7 +380,10 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
         doc_lines.extend(text.lines().map(|l| format!(" {}", l.trim())));
     }
     doc_lines.push(String::new());
-    doc_lines.push(format!(" `{} {}` (operation `{}`, success {}).", op.method, op.path, op.id, op.success_status));
+    doc_lines.push(format!(
+        " `{} {}` (operation `{}`, success {}).",
+        op.method, op.path, op.id, op.success_status
+    ));
     if !op.query_options.is_empty() {
         let names: Vec<&str> = op.query_options.iter().map(|q| q.parameter()).collect();
         doc_lines.push(format!(" Query options: {}.", names.join(", ")));
@@ -457,10 +485,17 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
             }
         },
         Verb::Create | Verb::Update => {
-            let method = ident(if op.verb == Verb::Create { "create" } else { "update" });
+            let method = ident(if op.verb == Verb::Create {
+                "create"
+            } else {
+                "update"
+            });
             let no_body = op.verb == Verb::Create && all_computed(model, &op.entity_type);
             let (param, body_init) = if no_body {
-                (quote!(), quote!(let body = crate::models::#entity::default();))
+                (
+                    quote!(),
+                    quote!(let body = crate::models::#entity::default();),
+                )
             } else {
                 (
                     quote!(body: impl Into<crate::models::#entity>),

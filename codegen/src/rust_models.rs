@@ -158,10 +158,10 @@ pub fn field_name(property: &str) -> String {
     match snake.as_str() {
         "type" | "ref" | "self" | "match" | "move" | "loop" | "impl" | "fn" | "mod" | "use"
         | "where" | "struct" | "enum" | "trait" | "in" | "as" | "box" | "const" | "crate"
-        | "dyn" | "else" | "extern" | "false" | "true" | "for" | "if" | "let" | "mut"
-        | "pub" | "return" | "static" | "super" | "unsafe" | "while" | "async" | "await"
-        | "abstract" | "become" | "do" | "final" | "macro" | "override" | "priv" | "typeof"
-        | "unsized" | "virtual" | "yield" | "try" | "gen" => format!("{snake}_"),
+        | "dyn" | "else" | "extern" | "false" | "true" | "for" | "if" | "let" | "mut" | "pub"
+        | "return" | "static" | "super" | "unsafe" | "while" | "async" | "await" | "abstract"
+        | "become" | "do" | "final" | "macro" | "override" | "priv" | "typeof" | "unsized"
+        | "virtual" | "yield" | "try" | "gen" => format!("{snake}_"),
         _ => snake,
     }
 }
@@ -195,7 +195,10 @@ fn ident(name: &str) -> Ident {
 }
 
 fn doc_attrs(text: Option<&str>, fallback: &str) -> TokenStream {
-    let text = text.map(str::trim).filter(|t| !t.is_empty()).unwrap_or(fallback);
+    let text = text
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(fallback);
     let lines: Vec<String> = text.lines().map(|l| format!(" {}", l.trim())).collect();
     quote! { #(#[doc = #lines])* }
 }
@@ -331,7 +334,9 @@ fn field_tokens(model: &Model, types: &TypeSet, owner: &str, field: &Field) -> T
 pub fn models(model: &Model, types: &TypeSet) -> TokenStream {
     let mut items = Vec::new();
     for qualified in types.structured() {
-        let Some(t) = model.structured(qualified) else { continue };
+        let Some(t) = model.structured(qualified) else {
+            continue;
+        };
         let name = ident(types.rust_name(qualified).unwrap_or("Unknown"));
         let chain = model.base_chain(qualified);
         let mut fields = Vec::new();
@@ -351,8 +356,12 @@ pub fn models(model: &Model, types: &TypeSet) -> TokenStream {
         }
         for level in &chain {
             for n in &level.navigation_properties {
-                let doc = description(&n.annotations)
-                    .map(|d| format!("{d}\n\nNavigation property: present only when expanded (`$expand={}`).", n.name));
+                let doc = description(&n.annotations).map(|d| {
+                    format!(
+                        "{d}\n\nNavigation property: present only when expanded (`$expand={}`).",
+                        n.name
+                    )
+                });
                 fields.push(Field {
                     wire: n.name.clone(),
                     rust: unique_field(&mut used, &n.name),
@@ -390,7 +399,8 @@ pub fn models(model: &Model, types: &TypeSet) -> TokenStream {
         doc_text.push_str(").");
         let doc = doc_attrs(Some(&doc_text), "");
         let odata_type = format!("#{qualified}");
-        let odata_doc = format!(" The `@odata.type` annotation (`{odata_type}` or a derived type).");
+        let odata_doc =
+            format!(" The `@odata.type` annotation (`{odata_type}` or a derived type).");
         items.push(quote! {
             #doc
             #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -412,8 +422,14 @@ pub fn models(model: &Model, types: &TypeSet) -> TokenStream {
         });
     }
     for qualified in types.enums() {
-        let Some(e) = model.enum_type(qualified) else { continue };
-        items.push(open_enum(types.rust_name(qualified).unwrap_or("Unknown"), qualified, e));
+        let Some(e) = model.enum_type(qualified) else {
+            continue;
+        };
+        items.push(open_enum(
+            types.rust_name(qualified).unwrap_or("Unknown"),
+            qualified,
+            e,
+        ));
     }
     for entity in types.collections() {
         let alias = ident(&types.collection_name(entity));
@@ -443,7 +459,10 @@ fn open_enum(rust_name: &str, qualified: &str, e: &crate::csdl::EnumType) -> Tok
     let members: Vec<String> = e.members.iter().map(|m| m.name.clone()).collect();
     let (variants, catch_all) = enum_variants(&members);
     let catch_all = ident(&catch_all);
-    let variant_idents: Vec<Ident> = variants.iter().map(|(_, v)| format_ident!("{}", v)).collect();
+    let variant_idents: Vec<Ident> = variants
+        .iter()
+        .map(|(_, v)| format_ident!("{}", v))
+        .collect();
     let wires: Vec<&String> = variants.iter().map(|(w, _)| w).collect();
     let variant_docs: Vec<TokenStream> = e
         .members
@@ -462,10 +481,12 @@ fn open_enum(rust_name: &str, qualified: &str, e: &crate::csdl::EnumType) -> Tok
         "\n\nOpen: a value this crate does not know deserializes into `{catch_all}` and is written back unchanged."
     ));
     if e.is_flags {
-        doc_text.push_str(" Flags: properties of this type are `FlagSet`s, written comma-separated.");
+        doc_text
+            .push_str(" Flags: properties of this type are `FlagSet`s, written comma-separated.");
     }
     let doc = doc_attrs(Some(&doc_text), "");
-    let catch_doc = " A value the service sent that this version of the crate does not know; kept verbatim.";
+    let catch_doc =
+        " A value the service sent that this version of the crate does not know; kept verbatim.";
     let schema_name = rust_name.to_string();
     quote! {
         #doc

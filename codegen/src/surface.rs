@@ -16,7 +16,10 @@ pub fn listing(
     operations: &[ApiOperation],
 ) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Generated public surface (do not edit; refresh with UPDATE_GOLDEN=1)");
+    let _ = writeln!(
+        out,
+        "# Generated public surface (do not edit; refresh with UPDATE_GOLDEN=1)"
+    );
     let _ = writeln!(out, "\n## Operations ({})\n", operations.len());
     for op in operations {
         let query: Vec<&str> = op.query_options.iter().map(|q| q.parameter()).collect();
@@ -56,7 +59,8 @@ pub fn listing(
                 }
             }
             syn::Item::Enum(e) => {
-                let variants: Vec<String> = e.variants.iter().map(|v| v.ident.to_string()).collect();
+                let variants: Vec<String> =
+                    e.variants.iter().map(|v| v.ident.to_string()).collect();
                 let _ = writeln!(out, "enum {} {{ {} }}", e.ident, variants.join(", "));
             }
             syn::Item::Type(t) => {
@@ -78,7 +82,11 @@ pub fn listing(
                             syn::ReturnType::Default => String::new(),
                             syn::ReturnType::Type(_, t) => format!(" -> {}", tokens(t)),
                         };
-                        Some(format!("    {}({}){output}", f.sig.ident, inputs.join(", ")))
+                        Some(format!(
+                            "    {}({}){output}",
+                            f.sig.ident,
+                            inputs.join(", ")
+                        ))
                     }
                     _ => None,
                 })

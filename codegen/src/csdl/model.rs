@@ -449,6 +449,5 @@ pub fn description(annotations: &[Annotation]) -> Option<&str> {
 
 /// The `Org.OData.Core.V1.LongDescription` text of an element, if any.
 pub fn long_description(annotations: &[Annotation]) -> Option<&str> {
-    find_annotation(annotations, "Org.OData.Core.V1.LongDescription")
-        .and_then(|a| a.value.as_str())
+    find_annotation(annotations, "Org.OData.Core.V1.LongDescription").and_then(|a| a.value.as_str())
 }

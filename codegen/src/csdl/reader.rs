@@ -205,7 +205,9 @@ fn parse_tree(file: &Arc<str>, text: &str) -> Result<Element, CsdlError> {
             }
             Event::CData(t) => {
                 if let Some(current) = stack.last_mut() {
-                    current.text.push_str(&String::from_utf8_lossy(&t.into_inner()));
+                    current
+                        .text
+                        .push_str(&String::from_utf8_lossy(&t.into_inner()));
                 }
             }
             Event::GeneralRef(r) => {
@@ -502,11 +504,7 @@ fn read_value(element: &Element) -> Result<AnnotationValue, CsdlError> {
             return Ok(parsed);
         }
     }
-    match element
-        .children
-        .iter()
-        .find(|c| c.name != "Annotation")
-    {
+    match element.children.iter().find(|c| c.name != "Annotation") {
         Some(child) => read_expression(child),
         None => Ok(AnnotationValue::Null),
     }

@@ -79,40 +79,69 @@ pub enum TypeKind<'a> {
 pub struct Model {
     document: Document,
     index: HashMap<String, Slot>,
+    /// Schemas (by index) whose annotation targets must exist (our overlays).
+    strict_schemas: Vec<usize>,
+    warnings: Vec<CsdlError>,
 }
 
 impl Model {
     /// Builds a model from one or more documents (e.g. Microsoft's fragment, then our overlay).
     /// Aliases are document-wide across all of them.
+    ///
+    /// Annotation blocks whose target does not exist are tolerated here (Microsoft's published
+    /// documents contain some) and reported by [`Model::warnings`]; use
+    /// [`Model::build_with_overlays`] for documents where they are errors.
     pub fn build(documents: Vec<Document>) -> Result<Model, CsdlError> {
+        Model::build_with_overlays(documents, Vec::new())
+    }
+
+    /// Builds a model from base documents plus overlays whose every annotation target must exist
+    /// (a typo in our overlay must fail the build, not silently change nothing).
+    pub fn build_with_overlays(
+        documents: Vec<Document>,
+        overlays: Vec<Document>,
+    ) -> Result<Model, CsdlError> {
         let mut document = Document::default();
         for d in documents {
             document.schemas.extend(d.schemas);
         }
+        let first_strict = document.schemas.len();
+        for d in overlays {
+            document.schemas.extend(d.schemas);
+        }
+        let strict_schemas: Vec<usize> = (first_strict..document.schemas.len()).collect();
         let aliases = document.aliases();
         let mut index = HashMap::new();
         let mut first_seen: HashMap<String, Location> = HashMap::new();
         for (s, schema) in document.schemas.iter().enumerate() {
-            let mut declare =
-                |name: &str, slot: Slot, location: &Location, element: String| -> Result<(), CsdlError> {
-                    let qualified = format!("{}.{}", schema.namespace, name);
-                    if let Some(first) = first_seen.get(&qualified) {
-                        return Err(CsdlError {
-                            location: location.clone(),
-                            element,
-                            kind: CsdlErrorKind::Duplicate {
-                                what: "type",
-                                name: qualified,
-                                first: first.clone(),
-                            },
-                        });
-                    }
-                    first_seen.insert(qualified.clone(), location.clone());
-                    index.insert(qualified, slot);
-                    Ok(())
-                };
+            let mut declare = |name: &str,
+                               slot: Slot,
+                               location: &Location,
+                               element: String|
+             -> Result<(), CsdlError> {
+                let qualified = format!("{}.{}", schema.namespace, name);
+                if let Some(first) = first_seen.get(&qualified) {
+                    return Err(CsdlError {
+                        location: location.clone(),
+                        element,
+                        kind: CsdlErrorKind::Duplicate {
+                            what: "type",
+                            name: qualified,
+                            first: first.clone(),
+                        },
+                    });
+                }
+                first_seen.insert(qualified.clone(), location.clone());
+                index.insert(qualified, slot);
+                Ok(())
+            };
             for (i, t) in schema.structured_types.iter().enumerate() {
-                declare(&t.name, Slot::Structured(s, i), &t.location, describe_type(t))?;
+                declare(
+                    &t.name,
+                    Slot::Structured(s, i),
+                    &t.location,
+                    describe_type(t),
+                )?;
             }
             for (i, t) in schema.enum_types.iter().enumerate() {
                 declare(
@@ -131,7 +160,12 @@ impl Model {
                 )?;
             }
         }
-        let mut model = Model { document, index };
+        let mut model = Model {
+            document,
+            index,
+            strict_schemas,
+            warnings: Vec::new(),
+        };
         model.qualify_references(&aliases);
         model.check_references()?;
         model.check_members()?;
@@ -139,6 +173,12 @@ impl Model {
         model.merge_annotation_blocks(&aliases)?;
         model.check_keys()?;
         Ok(model)
+    }
+
+    /// Problems tolerated while building (annotation blocks of Microsoft's documents whose
+    /// target no longer exists).
+    pub fn warnings(&self) -> &[CsdlError] {
+        &self.warnings
     }
 
     /// The underlying document (with qualified type references and merged annotations).
@@ -203,7 +243,10 @@ impl Model {
 
     /// The entity containers of all schemas.
     pub fn containers(&self) -> impl Iterator<Item = &EntityContainer> {
-        self.document.schemas.iter().flat_map(|s| s.containers.iter())
+        self.document
+            .schemas
+            .iter()
+            .flat_map(|s| s.containers.iter())
     }
 
     /// The base-type chain of a structured type, root first, the type itself last.
@@ -282,7 +325,9 @@ impl Model {
                 if let Some(base) = &mut t.base_type {
                     qualify(base);
                 }
-                t.properties.iter_mut().for_each(|p| qualify(&mut p.type_ref));
+                t.properties
+                    .iter_mut()
+                    .for_each(|p| qualify(&mut p.type_ref));
                 t.navigation_properties
                     .iter_mut()
                     .for_each(|n| qualify(&mut n.type_ref));
@@ -291,7 +336,9 @@ impl Model {
                 qualify(&mut d.underlying_type);
             }
             for o in &mut schema.operations {
-                o.parameters.iter_mut().for_each(|p| qualify(&mut p.type_ref));
+                o.parameters
+                    .iter_mut()
+                    .for_each(|p| qualify(&mut p.type_ref));
                 if let Some(r) = &mut o.return_type {
                     qualify(r);
                 }
@@ -300,13 +347,22 @@ impl Model {
                 qualify(&mut term.type_ref);
             }
             for c in &mut schema.containers {
-                c.singletons.iter_mut().for_each(|x| qualify(&mut x.type_ref));
-                c.entity_sets.iter_mut().for_each(|x| qualify(&mut x.type_ref));
+                c.singletons
+                    .iter_mut()
+                    .for_each(|x| qualify(&mut x.type_ref));
+                c.entity_sets
+                    .iter_mut()
+                    .for_each(|x| qualify(&mut x.type_ref));
             }
         }
     }
 
-    fn check_ref(&self, r: &TypeRef, location: &Location, element: String) -> Result<(), CsdlError> {
+    fn check_ref(
+        &self,
+        r: &TypeRef,
+        location: &Location,
+        element: String,
+    ) -> Result<(), CsdlError> {
         if r.name.starts_with("Edm.") {
             if EDM_PRIMITIVES.contains(&r.name.as_str()) {
                 return Ok(());
@@ -333,7 +389,9 @@ impl Model {
             for t in &schema.structured_types {
                 if let Some(base) = &t.base_type {
                     self.check_ref(base, &t.location, describe_type(t))?;
-                    let same_kind = self.structured(&base.name).is_some_and(|b| b.kind == t.kind);
+                    let same_kind = self
+                        .structured(&base.name)
+                        .is_some_and(|b| b.kind == t.kind);
                     if !same_kind {
                         return Err(CsdlError {
                             location: t.location.clone(),
@@ -346,7 +404,11 @@ impl Model {
                     }
                 }
                 for p in &t.properties {
-                    self.check_ref(&p.type_ref, &p.location, describe_member("Property", &p.name, t))?;
+                    self.check_ref(
+                        &p.type_ref,
+                        &p.location,
+                        describe_member("Property", &p.name, t),
+                    )?;
                 }
                 for n in &t.navigation_properties {
                     let element = describe_member("NavigationProperty", &n.name, t);
@@ -376,7 +438,11 @@ impl Model {
             for o in &schema.operations {
                 let element = format!("<{:?} Name=\"{}\">", o.kind, o.name);
                 for p in &o.parameters {
-                    self.check_ref(&p.type_ref, &p.location, format!("<Parameter Name=\"{}\"> of {element}", p.name))?;
+                    self.check_ref(
+                        &p.type_ref,
+                        &p.location,
+                        format!("<Parameter Name=\"{}\"> of {element}", p.name),
+                    )?;
                 }
                 if let Some(r) = &o.return_type {
                     self.check_ref(r, &o.location, format!("<ReturnType> of {element}"))?;
@@ -387,7 +453,15 @@ impl Model {
                     self.check_ref(
                         &child.type_ref,
                         &child.location,
-                        format!("<{} Name=\"{}\">", if c.singletons.iter().any(|s| std::ptr::eq(s, child)) { "Singleton" } else { "EntitySet" }, child.name),
+                        format!(
+                            "<{} Name=\"{}\">",
+                            if c.singletons.iter().any(|s| std::ptr::eq(s, child)) {
+                                "Singleton"
+                            } else {
+                                "EntitySet"
+                            },
+                            child.name
+                        ),
                     )?;
                 }
             }
@@ -428,7 +502,10 @@ impl Model {
                     if let Some(first) = seen.insert(m.name.as_str(), &m.location) {
                         return Err(CsdlError {
                             location: m.location.clone(),
-                            element: format!("<Member Name=\"{}\"> of <EnumType Name=\"{}\">", m.name, e.name),
+                            element: format!(
+                                "<Member Name=\"{}\"> of <EnumType Name=\"{}\">",
+                                m.name, e.name
+                            ),
                             kind: CsdlErrorKind::Duplicate {
                                 what: "enum member",
                                 name: m.name.clone(),
@@ -484,14 +561,21 @@ impl Model {
     }
 
     /// Copies each `<Annotations Target>` block's annotations onto the element it targets.
-    fn merge_annotation_blocks(&mut self, aliases: &BTreeMap<String, String>) -> Result<(), CsdlError> {
-        let blocks: Vec<AnnotationsBlock> = self
+    fn merge_annotation_blocks(
+        &mut self,
+        aliases: &BTreeMap<String, String>,
+    ) -> Result<(), CsdlError> {
+        let blocks: Vec<(bool, AnnotationsBlock)> = self
             .document
             .schemas
             .iter()
-            .flat_map(|s| s.annotation_blocks.iter().cloned())
+            .enumerate()
+            .flat_map(|(i, s)| {
+                let strict = self.strict_schemas.contains(&i);
+                s.annotation_blocks.iter().cloned().map(move |b| (strict, b))
+            })
             .collect();
-        for block in blocks {
+        for (strict, block) in blocks {
             let target = qualify_target(&block.target, aliases);
             let annotations = block.annotations.clone();
             let not_found = || CsdlError {
@@ -499,7 +583,13 @@ impl Model {
                 element: format!("<Annotations Target=\"{}\">", block.target),
                 kind: CsdlErrorKind::UnknownTarget(block.target.clone()),
             };
-            let slot = self.resolve_target(&target).ok_or_else(not_found)?;
+            let Some(slot) = self.resolve_target(&target) else {
+                if strict {
+                    return Err(not_found());
+                }
+                self.warnings.push(not_found());
+                continue;
+            };
             if let Some(list) = self.annotations_mut(slot) {
                 list.extend(annotations);
             }
@@ -576,7 +666,11 @@ impl Model {
             if let Some(p) = t.properties.iter().position(|p| p.name == member) {
                 return Some(TargetSlot::Property(s, i, p));
             }
-            if let Some(n) = t.navigation_properties.iter().position(|n| n.name == member) {
+            if let Some(n) = t
+                .navigation_properties
+                .iter()
+                .position(|n| n.name == member)
+            {
                 return Some(TargetSlot::Navigation(s, i, n));
             }
         }
@@ -586,17 +680,27 @@ impl Model {
     fn annotations_mut(&mut self, slot: TargetSlot) -> Option<&mut Vec<Annotation>> {
         let schemas = &mut self.document.schemas;
         Some(match slot {
-            TargetSlot::Type(Slot::Structured(s, i)) => &mut schemas[s].structured_types[i].annotations,
+            TargetSlot::Type(Slot::Structured(s, i)) => {
+                &mut schemas[s].structured_types[i].annotations
+            }
             TargetSlot::Type(Slot::Enum(s, i)) => &mut schemas[s].enum_types[i].annotations,
-            TargetSlot::Type(Slot::Definition(s, i)) => &mut schemas[s].type_definitions[i].annotations,
-            TargetSlot::Property(s, i, p) => &mut schemas[s].structured_types[i].properties[p].annotations,
+            TargetSlot::Type(Slot::Definition(s, i)) => {
+                &mut schemas[s].type_definitions[i].annotations
+            }
+            TargetSlot::Property(s, i, p) => {
+                &mut schemas[s].structured_types[i].properties[p].annotations
+            }
             TargetSlot::Navigation(s, i, n) => {
                 &mut schemas[s].structured_types[i].navigation_properties[n].annotations
             }
             TargetSlot::EnumMember(s, i, m) => &mut schemas[s].enum_types[i].members[m].annotations,
             TargetSlot::Container(s, c) => &mut schemas[s].containers[c].annotations,
-            TargetSlot::Singleton(s, c, i) => &mut schemas[s].containers[c].singletons[i].annotations,
-            TargetSlot::EntitySet(s, c, i) => &mut schemas[s].containers[c].entity_sets[i].annotations,
+            TargetSlot::Singleton(s, c, i) => {
+                &mut schemas[s].containers[c].singletons[i].annotations
+            }
+            TargetSlot::EntitySet(s, c, i) => {
+                &mut schemas[s].containers[c].entity_sets[i].annotations
+            }
             TargetSlot::Unstored => return None,
         })
     }
