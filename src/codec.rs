@@ -11,9 +11,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
-/// Percent-encodes one path segment so any id stays one segment: `/ ? # %` and the rest of the
-/// URL syntax are escaped, and the dot segments `.` / `..` (which URL parsers resolve away) are
-/// written as `%2E`.
+/// Percent-encodes one path segment so any id stays one segment: `/ ? # %`, spaces and the rest
+/// of the URL syntax are escaped. The ids `.` and `..` cannot be sent as a segment at all (URL
+/// parsers resolve them away, encoded or not), so [`crate::request::check_id`] refuses them.
 pub fn encode_path_segment(segment: &str) -> String {
     const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')
@@ -32,9 +32,6 @@ pub fn encode_path_segment(segment: &str) -> String {
         .remove(b'=')
         .remove(b'*')
         .remove(b'+');
-    if segment == "." || segment == ".." {
-        return segment.replace('.', "%2E");
-    }
     percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
@@ -280,8 +277,6 @@ mod tests {
 
     #[test]
     fn dot_segments_and_reserved_characters_stay_one_segment() {
-        assert_eq!(encode_path_segment(".."), "%2E%2E");
-        assert_eq!(encode_path_segment("."), "%2E");
         assert_eq!(encode_path_segment("a/b?c#d%e"), "a%2Fb%3Fc%23d%25e");
         assert_eq!(encode_path_segment("de fault/../x"), "de%20fault%2F..%2Fx");
         assert_eq!(encode_path_segment("default"), "default");

@@ -17,11 +17,17 @@ use crate::Error;
 /// How a builder runs its operation: the generated handle supplies it.
 pub(crate) type Exec<R> = Arc<dyn Fn(Client, Query) -> BoxFuture<'static, Result<R, Error>> + Send + Sync>;
 
-/// Rejects ids that cannot name a resource: empty, or containing control characters. Other
-/// characters (`/ ? # %` included) are percent-encoded into one path segment.
+/// Rejects ids that cannot name a resource: empty, `.` or `..` (which URLs resolve away), or
+/// containing control characters. Other characters (`/ ? # %` included) are percent-encoded into
+/// one path segment.
 pub fn check_id(parameter: &str, id: &str) -> Result<(), Error> {
     if id.is_empty() {
         return Err(Error::InvalidRequest(format!("{parameter} is empty")));
+    }
+    if id == "." || id == ".." {
+        return Err(Error::InvalidRequest(format!(
+            "{parameter} {id:?} cannot be sent as a URL path segment"
+        )));
     }
     if id.chars().any(char::is_control) {
         return Err(Error::InvalidRequest(format!(
