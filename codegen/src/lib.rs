@@ -13,6 +13,7 @@
 
 pub mod capabilities;
 pub mod csdl;
+pub mod diff;
 pub mod generate;
 pub mod openapi;
 pub mod operations;

@@ -456,6 +456,18 @@ impl Index {
     }
 }
 
+/// The value of an attribute (moved out of it), unescaped only if it contains a reference.
+fn owned_value(a: Attribute<'_>) -> Cow<'_, [u8]> {
+    if a.value.contains(&b'&') {
+        if let Ok(s) = std::str::from_utf8(&a.value) {
+            if let Ok(u) = quick_xml::escape::unescape(s) {
+                return Cow::Owned(u.into_owned().into_bytes());
+            }
+        }
+    }
+    a.value
+}
+
 /// The raw value of an attribute, unescaped only if it contains a reference.
 pub(crate) fn attr_value<'a>(a: &'a Attribute<'a>) -> Cow<'a, [u8]> {
     if a.value.contains(&b'&') {
@@ -745,13 +757,7 @@ impl Builder<'_> {
             })?;
             let key = a.key.local_name();
             if let Some(i) = keys.iter().position(|k| *k == key.as_ref()) {
-                out[i] = Some(match attr_value(&a) {
-                    Cow::Borrowed(_) => match a.value {
-                        Cow::Borrowed(v) => Cow::Borrowed(v),
-                        Cow::Owned(v) => Cow::Owned(v),
-                    },
-                    Cow::Owned(v) => Cow::Owned(v),
-                });
+                out[i] = Some(owned_value(a));
             }
         }
         Ok(out)
