@@ -47,3 +47,8 @@ pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOU
 pub use error::{ApiError, DecodeError, Error};
 pub use paging::Page;
 pub use transport::Transport;
+
+/// The README's examples, compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
