@@ -369,7 +369,12 @@ impl Transport {
             P::ErrorResponse(value) => api_error(context, value.status()),
             P::InvalidResponsePayload(body, e) => {
                 let status = context.with(|s| s.status).unwrap_or(StatusCode::OK);
-                decode_error(context, status, e.to_string(), body)
+                if status.is_success() {
+                    decode_error(context, status, e.to_string(), body)
+                } else {
+                    // An error status whose body is not a Graph error: still an API error, body kept.
+                    api_error(context, status)
+                }
             }
             P::UnexpectedResponse(response) => {
                 let status = response.status();

@@ -1,0 +1,546 @@
+//! `graph-spec diff` and `graph-spec openapi`: one case per change kind with its expected
+//! classification, the committed spec against itself, Microsoft's real v1.0 document against a
+//! modified copy, and the command line (JSON, exit codes, bad input, OpenAPI output).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use graph_security_copilot_codegen::csdl::{read_str, Model};
+use graph_security_copilot_codegen::diff::{diff, ApiDiff, ChangeKind, Impact, Section};
+use graph_security_copilot_codegen::generate::{load_spec, openapi_for, spec_files};
+
+use ChangeKind::*;
+use Impact::*;
+
+/// A small API: a singleton `root` containing `items`, with every kind of member the diff
+/// compares. Elements are written on one line so the cases can edit them by replacement.
+const BASE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+  <edmx:DataServices>
+    <Schema Namespace="test.api" Alias="api" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+      <EntityType Name="entity" Abstract="true">
+        <Key><PropertyRef Name="id" /></Key>
+        <Property Name="id" Type="Edm.String" Nullable="false" />
+      </EntityType>
+      <EntityType Name="root" BaseType="api.entity">
+        <NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" />
+      </EntityType>
+      <EntityType Name="item"><Key><PropertyRef Name="id" /></Key>
+        <Property Name="id" Type="Edm.String" Nullable="false" />
+        <Property Name="name" Type="Edm.String" />
+        <Property Name="count" Type="Edm.Int32" Nullable="false" />
+        <Property Name="score" Type="api.score" />
+        <Property Name="state" Type="api.state" />
+        <Property Name="colors" Type="api.colors" />
+        <Property Name="tags" Type="Collection(Edm.String)" />
+        <Property Name="details" Type="api.details" />
+        <NavigationProperty Name="owner" Type="api.person" />
+      </EntityType>
+      <EntityType Name="person" BaseType="api.entity">
+        <Property Name="displayName" Type="Edm.String" />
+      </EntityType>
+      <EntityType Name="group" BaseType="api.entity" />
+      <ComplexType Name="details"><Property Name="text" Type="Edm.String" /></ComplexType>
+      <ComplexType Name="legacy"><Property Name="note" Type="Edm.String" /></ComplexType>
+      <EnumType Name="state">
+        <Member Name="active" Value="0" />
+        <Member Name="inactive" Value="1" />
+      </EnumType>
+      <EnumType Name="colors" IsFlags="true">
+        <Member Name="red" Value="1" />
+        <Member Name="green" Value="2" />
+      </EnumType>
+      <TypeDefinition Name="score" UnderlyingType="Edm.Int32" />
+      <EntityContainer Name="Service">
+        <Singleton Name="root" Type="api.root" />
+        <EntitySet Name="people" EntityType="api.person" />
+      </EntityContainer>
+      <Annotations Target="api.root/items">
+        <Annotation Term="Org.OData.Capabilities.V1.DeleteRestrictions"><Record><PropertyValue Property="Deletable" Bool="false" /></Record></Annotation>
+        <Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" />
+      </Annotations>
+    </Schema>
+  </edmx:DataServices>
+</edmx:Edmx>
+"#;
+
+/// `text` with `from` (which must occur exactly once) replaced by `to`.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "test bug: {from:?} must occur exactly once"
+    );
+    text.replacen(from, to, 1)
+}
+
+/// Old = the base document, new = the base with one edit.
+fn forward(from: &str, to: &str) -> (String, String) {
+    (BASE.to_string(), edit(BASE, from, to))
+}
+
+/// Old = the base with one edit, new = the base (the reverse change).
+fn backward(from: &str, to: &str) -> (String, String) {
+    (edit(BASE, from, to), BASE.to_string())
+}
+
+fn model(name: &str, text: &str) -> Model {
+    let document = read_str(name, text).unwrap_or_else(|e| panic!("{name} reads: {e}"));
+    Model::build(vec![document]).unwrap_or_else(|e| panic!("{name} resolves: {e}"))
+}
+
+fn diff_texts(old: &str, new: &str) -> ApiDiff {
+    diff(&model("old.xml", old), &model("new.xml", new))
+}
+
+/// Checks that exactly these changes (kind, element, expected impact) are reported.
+fn check(case: &str, (old, new): (String, String), expected: &[(ChangeKind, &str, Impact)]) {
+    let report = diff_texts(&old, &new);
+    let got: BTreeSet<(ChangeKind, String)> = report
+        .changes
+        .iter()
+        .map(|c| (c.kind, c.element.clone()))
+        .collect();
+    let want: BTreeSet<(ChangeKind, String)> = expected
+        .iter()
+        .map(|(k, e, _)| (*k, e.to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        want,
+        "{case}: reported changes differ\n{}",
+        report.to_markdown("old", "new")
+    );
+    assert_eq!(report.changes.len(), expected.len(), "{case}: duplicates");
+    for (kind, element, impact) in expected {
+        let change = report
+            .changes
+            .iter()
+            .find(|c| c.kind == *kind && c.element == *element)
+            .unwrap_or_else(|| panic!("{case}: {kind:?} {element}"));
+        assert_eq!(
+            change.impact(),
+            *impact,
+            "{case}: {kind:?} on {element} classified wrongly"
+        );
+    }
+    assert_eq!(
+        report.is_breaking(),
+        expected.iter().any(|(_, _, i)| *i == Breaking),
+        "{case}: is_breaking"
+    );
+}
+
+/// One `#[test]` per case, plus the list of kinds the cases cover.
+macro_rules! cases {
+    ($($name:ident: $edit:expr => [$(($kind:ident, $element:expr, $impact:ident)),* $(,)?];)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check(stringify!($name), $edit, &[$(($kind, $element, $impact)),*]);
+            }
+        )*
+        const COVERED: &[&[ChangeKind]] = &[$(&[$($kind),*]),*];
+    };
+}
+
+cases! {
+    type_added: forward(
+        r#"<ComplexType Name="legacy">"#,
+        r#"<ComplexType Name="extra" /><ComplexType Name="legacy">"#,
+    ) => [(TypeAdded, "test.api.extra", Additive)];
+
+    type_removed: backward(
+        r#"<ComplexType Name="legacy">"#,
+        r#"<ComplexType Name="extra" /><ComplexType Name="legacy">"#,
+    ) => [(TypeRemoved, "test.api.extra", Breaking)];
+
+    kind_changed_complex_to_enum: forward(
+        r#"<ComplexType Name="legacy"><Property Name="note" Type="Edm.String" /></ComplexType>"#,
+        r#"<EnumType Name="legacy"><Member Name="note" /></EnumType>"#,
+    ) => [(KindChanged, "test.api.legacy", Breaking)];
+
+    kind_changed_complex_to_entity: forward(
+        r#"<ComplexType Name="legacy"><Property Name="note" Type="Edm.String" /></ComplexType>"#,
+        r#"<EntityType Name="legacy"><Key><PropertyRef Name="note" /></Key><Property Name="note" Type="Edm.String" Nullable="false" /></EntityType>"#,
+    ) => [
+        (KindChanged, "test.api.legacy", Breaking),
+        (PropertyBecameNonNullable, "test.api.legacy/note", Breaking),
+        (KeyChanged, "test.api.legacy", Breaking),
+    ];
+
+    base_type_changed: forward(
+        r#"<ComplexType Name="legacy">"#,
+        r#"<ComplexType Name="legacy" BaseType="api.details">"#,
+    ) => [(BaseTypeChanged, "test.api.legacy", Breaking)];
+
+    became_abstract: forward(
+        r#"<ComplexType Name="legacy">"#,
+        r#"<ComplexType Name="legacy" Abstract="true">"#,
+    ) => [(BecameAbstract, "test.api.legacy", Breaking)];
+
+    became_concrete: backward(
+        r#"<ComplexType Name="legacy">"#,
+        r#"<ComplexType Name="legacy" Abstract="true">"#,
+    ) => [(BecameConcrete, "test.api.legacy", Additive)];
+
+    became_open: forward(
+        r#"<ComplexType Name="legacy">"#,
+        r#"<ComplexType Name="legacy" OpenType="true">"#,
+    ) => [(BecameOpen, "test.api.legacy", Additive)];
+
+    became_closed: backward(
+        r#"<ComplexType Name="legacy">"#,
+        r#"<ComplexType Name="legacy" OpenType="true">"#,
+    ) => [(BecameClosed, "test.api.legacy", Breaking)];
+
+    type_definition_changed: forward(
+        r#"UnderlyingType="Edm.Int32""#,
+        r#"UnderlyingType="Edm.Int64""#,
+    ) => [(TypeDefinitionChanged, "test.api.score", Breaking)];
+
+    // A type of the API namespace declared earlier takes the simple Rust name `Item`, so the
+    // existing model is renamed `ApiItem`.
+    rust_name_changed: forward(
+        "<edmx:DataServices>",
+        r#"<edmx:DataServices><Schema Namespace="microsoft.graph.security.securityCopilot" xmlns="http://docs.oasis-open.org/odata/ns/edm"><ComplexType Name="item" /></Schema>"#,
+    ) => [
+        (TypeAdded, "microsoft.graph.security.securityCopilot.item", Additive),
+        (RustNameChanged, "test.api.item", Breaking),
+    ];
+
+    property_added: forward(
+        r#"<Property Name="name" Type="Edm.String" />"#,
+        r#"<Property Name="name" Type="Edm.String" /><Property Name="extra" Type="Edm.String" />"#,
+    ) => [(PropertyAdded, "test.api.item/extra", Additive)];
+
+    property_removed: forward(r#"<Property Name="name" Type="Edm.String" />"#, "")
+        => [(PropertyRemoved, "test.api.item/name", Breaking)];
+
+    property_type_changed: forward(
+        r#"<Property Name="count" Type="Edm.Int32" Nullable="false" />"#,
+        r#"<Property Name="count" Type="Edm.Int64" Nullable="false" />"#,
+    ) => [(PropertyTypeChanged, "test.api.item/count", Breaking)];
+
+    property_became_nullable: forward(
+        r#"<Property Name="count" Type="Edm.Int32" Nullable="false" />"#,
+        r#"<Property Name="count" Type="Edm.Int32" />"#,
+    ) => [(PropertyBecameNullable, "test.api.item/count", Breaking)];
+
+    property_became_non_nullable: forward(
+        r#"<Property Name="name" Type="Edm.String" />"#,
+        r#"<Property Name="name" Type="Edm.String" Nullable="false" />"#,
+    ) => [(PropertyBecameNonNullable, "test.api.item/name", Breaking)];
+
+    property_became_collection: forward(
+        r#"<Property Name="name" Type="Edm.String" />"#,
+        r#"<Property Name="name" Type="Collection(Edm.String)" />"#,
+    ) => [(PropertyBecameCollection, "test.api.item/name", Breaking)];
+
+    property_became_single: forward(
+        r#"<Property Name="tags" Type="Collection(Edm.String)" />"#,
+        r#"<Property Name="tags" Type="Edm.String" />"#,
+    ) => [(PropertyBecameSingle, "test.api.item/tags", Breaking)];
+
+    navigation_added: forward(
+        r#"<Property Name="displayName" Type="Edm.String" />"#,
+        r#"<Property Name="displayName" Type="Edm.String" /><NavigationProperty Name="manager" Type="api.person" />"#,
+    ) => [(NavigationAdded, "test.api.person/manager", Additive)];
+
+    navigation_removed: forward(r#"<NavigationProperty Name="owner" Type="api.person" />"#, "")
+        => [(NavigationRemoved, "test.api.item/owner", Breaking)];
+
+    navigation_type_changed: forward(
+        r#"<NavigationProperty Name="owner" Type="api.person" />"#,
+        r#"<NavigationProperty Name="owner" Type="api.group" />"#,
+    ) => [(NavigationTypeChanged, "test.api.item/owner", Breaking)];
+
+    navigation_became_non_nullable: forward(
+        r#"<NavigationProperty Name="owner" Type="api.person" />"#,
+        r#"<NavigationProperty Name="owner" Type="api.person" Nullable="false" />"#,
+    ) => [(NavigationBecameNonNullable, "test.api.item/owner", Breaking)];
+
+    navigation_became_nullable: backward(
+        r#"<NavigationProperty Name="owner" Type="api.person" />"#,
+        r#"<NavigationProperty Name="owner" Type="api.person" Nullable="false" />"#,
+    ) => [(NavigationBecameNullable, "test.api.item/owner", Breaking)];
+
+    navigation_became_collection: forward(
+        r#"<NavigationProperty Name="owner" Type="api.person" />"#,
+        r#"<NavigationProperty Name="owner" Type="Collection(api.person)" />"#,
+    ) => [(NavigationBecameCollection, "test.api.item/owner", Breaking)];
+
+    navigation_became_single: backward(
+        r#"<NavigationProperty Name="owner" Type="api.person" />"#,
+        r#"<NavigationProperty Name="owner" Type="Collection(api.person)" />"#,
+    ) => [(NavigationBecameSingle, "test.api.item/owner", Breaking)];
+
+    // A contained single-valued navigation gets get / update / delete under its parent's path.
+    containment_added: forward(
+        r#"<NavigationProperty Name="owner" Type="api.person" />"#,
+        r#"<NavigationProperty Name="owner" Type="api.person" ContainsTarget="true" />"#,
+    ) => [
+        (ContainmentAdded, "test.api.item/owner", Additive),
+        (OperationAdded, "get_person", Additive),
+        (OperationAdded, "update_person", Additive),
+        (OperationAdded, "delete_person", Additive),
+    ];
+
+    containment_removed: backward(
+        r#"<NavigationProperty Name="owner" Type="api.person" />"#,
+        r#"<NavigationProperty Name="owner" Type="api.person" ContainsTarget="true" />"#,
+    ) => [
+        (ContainmentRemoved, "test.api.item/owner", Breaking),
+        (OperationRemoved, "get_person", Breaking),
+        (OperationRemoved, "update_person", Breaking),
+        (OperationRemoved, "delete_person", Breaking),
+    ];
+
+    enum_member_added: forward(
+        r#"<Member Name="inactive" Value="1" />"#,
+        r#"<Member Name="inactive" Value="1" /><Member Name="archived" Value="2" />"#,
+    ) => [(EnumMemberAdded, "test.api.state/archived", Additive)];
+
+    enum_member_removed: forward(r#"<Member Name="inactive" Value="1" />"#, "")
+        => [(EnumMemberRemoved, "test.api.state/inactive", Breaking)];
+
+    became_non_flags: forward(
+        r#"<EnumType Name="colors" IsFlags="true">"#,
+        r#"<EnumType Name="colors">"#,
+    ) => [(BecameNonFlags, "test.api.colors", Breaking)];
+
+    became_flags: backward(
+        r#"<EnumType Name="colors" IsFlags="true">"#,
+        r#"<EnumType Name="colors">"#,
+    ) => [(BecameFlags, "test.api.colors", Breaking)];
+
+    // The key segment `{item-id}` becomes `{item-name}` in every path under the collection.
+    key_changed: forward(
+        r#"<EntityType Name="item"><Key><PropertyRef Name="id" /></Key>"#,
+        r#"<EntityType Name="item"><Key><PropertyRef Name="name" /></Key>"#,
+    ) => [
+        (KeyChanged, "test.api.item", Breaking),
+        (OperationPathChanged, "get_item", Breaking),
+        (OperationPathChanged, "update_item", Breaking),
+    ];
+
+    operation_added: forward(
+        r#"<Annotation Term="Org.OData.Capabilities.V1.DeleteRestrictions"><Record><PropertyValue Property="Deletable" Bool="false" /></Record></Annotation>"#,
+        "",
+    ) => [(OperationAdded, "delete_item", Additive)];
+
+    operation_removed: forward(
+        r#"<Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" />"#,
+        r#"<Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" /><Annotation Term="Org.OData.Capabilities.V1.InsertRestrictions"><Record><PropertyValue Property="Insertable" Bool="false" /></Record></Annotation>"#,
+    ) => [(OperationRemoved, "create_item", Breaking)];
+
+    // PATCH becomes PUT: same id, new method.
+    operation_method_changed: forward(
+        r#"<Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" />"#,
+        r#"<Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" /><Annotation Term="Org.OData.Capabilities.V1.UpdateRestrictions"><Record><PropertyValue Property="UpdateMethod" EnumMember="Org.OData.Capabilities.V1.HttpMethod/PUT" /></Record></Annotation>"#,
+    ) => [(OperationPathChanged, "update_item", Breaking)];
+
+    // A second `items` collection (under a new `archive`) makes the ids clash, so the existing
+    // operations are renamed after their parent (`list_items` → `list_root_items`).
+    operation_renamed: forward(
+        r#"<NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" />"#,
+        r#"<NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" /><NavigationProperty Name="archive" Type="api.archive" ContainsTarget="true" />
+      </EntityType>
+      <EntityType Name="archive" BaseType="api.entity">
+        <NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" />"#,
+    ) => [
+        (TypeAdded, "test.api.archive", Additive),
+        (NavigationAdded, "test.api.root/archive", Additive),
+        (OperationRenamed, "GET /root/items", Breaking),
+        (OperationRenamed, "POST /root/items", Breaking),
+        (OperationRenamed, "GET /root/items/$count", Breaking),
+        (OperationRenamed, "GET /root/items/{item-id}", Breaking),
+        (OperationRenamed, "PATCH /root/items/{item-id}", Breaking),
+        (OperationAdded, "get_archive", Additive),
+        (OperationAdded, "update_archive", Additive),
+        (OperationAdded, "delete_archive", Additive),
+        (OperationAdded, "list_archive_items", Additive),
+        (OperationAdded, "create_archive_item", Additive),
+        (OperationAdded, "count_archive_items", Additive),
+        (OperationAdded, "get_archive_item", Additive),
+        (OperationAdded, "update_archive_item", Additive),
+        // No clash: `items` under `root` cannot be deleted.
+        (OperationAdded, "delete_item", Additive),
+    ];
+
+    query_option_added: forward(
+        r#"<Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" />"#,
+        "",
+    ) => [(QueryOptionAdded, "list_items", Additive)];
+
+    query_option_removed: forward(
+        r#"<Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" />"#,
+        r#"<Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" /><Annotation Term="Org.OData.Capabilities.V1.SkipSupported" Bool="false" />"#,
+    ) => [(QueryOptionRemoved, "list_items", Breaking)];
+
+    // `items` now holds a derived type: the list, create and count operations keep their method
+    // and path but their body and response change; the by-key ones get a new key segment and id.
+    request_body_and_response_changed: forward(
+        r#"<NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" />"#,
+        r#"<NavigationProperty Name="items" Type="Collection(api.specialItem)" ContainsTarget="true" />
+      </EntityType>
+      <EntityType Name="specialItem" BaseType="api.item">"#,
+    ) => [
+        (TypeAdded, "test.api.specialItem", Additive),
+        (NavigationTypeChanged, "test.api.root/items", Breaking),
+        (ResponseChanged, "list_items", Breaking),
+        (OperationRenamed, "POST /root/items", Breaking),
+        (RequestBodyChanged, "create_special_item", Breaking),
+        (ResponseChanged, "create_special_item", Breaking),
+        (OperationRemoved, "get_item", Breaking),
+        (OperationRemoved, "update_item", Breaking),
+        (OperationAdded, "get_special_item", Additive),
+        (OperationAdded, "update_special_item", Additive),
+    ];
+
+    // Members are reported on the type that declares them, not on every type inheriting them.
+    inherited_key_reported_once: forward(
+        r#"<EntityType Name="entity" Abstract="true">
+        <Key><PropertyRef Name="id" /></Key>
+        <Property Name="id" Type="Edm.String" Nullable="false" />"#,
+        r#"<EntityType Name="entity" Abstract="true">
+        <Key><PropertyRef Name="uid" /></Key>
+        <Property Name="id" Type="Edm.String" Nullable="false" /><Property Name="uid" Type="Edm.String" Nullable="false" />"#,
+    ) => [
+        (PropertyAdded, "test.api.entity/uid", Additive),
+        (KeyChanged, "test.api.entity", Breaking),
+    ];
+
+    // Moving a property to the base type changes nothing for the derived type's fields.
+    property_moved_to_base_is_additive: forward(
+        r#"<Property Name="id" Type="Edm.String" Nullable="false" />
+      </EntityType>
+      <EntityType Name="root""#,
+        r#"<Property Name="id" Type="Edm.String" Nullable="false" /><Property Name="displayName" Type="Edm.String" />
+      </EntityType>
+      <EntityType Name="root""#,
+    ) => [(PropertyAdded, "test.api.entity/displayName", Additive)];
+}
+
+#[test]
+fn every_change_kind_has_a_case() {
+    let covered: BTreeSet<ChangeKind> = COVERED.iter().flat_map(|k| k.iter().copied()).collect();
+    let missing: Vec<ChangeKind> = ChangeKind::ALL
+        .into_iter()
+        .filter(|k| !covered.contains(k))
+        .collect();
+    assert!(missing.is_empty(), "change kinds without a case: {missing:?}");
+}
+
+#[test]
+fn property_moved_to_base_is_not_removed_from_derived() {
+    // Same as the case above, but the property also leaves the derived type.
+    let old = BASE.to_string();
+    let new = edit(
+        &edit(
+            BASE,
+            r#"<Property Name="displayName" Type="Edm.String" />"#,
+            "",
+        ),
+        r#"<Property Name="id" Type="Edm.String" Nullable="false" />
+      </EntityType>
+      <EntityType Name="root""#,
+        r#"<Property Name="id" Type="Edm.String" Nullable="false" /><Property Name="displayName" Type="Edm.String" />
+      </EntityType>
+      <EntityType Name="root""#,
+    );
+    check(
+        "moved",
+        (old, new),
+        &[(PropertyAdded, "test.api.entity/displayName", Additive)],
+    );
+}
+
+#[test]
+fn identical_documents_have_no_changes() {
+    let report = diff_texts(BASE, BASE);
+    assert!(report.is_empty(), "{report:?}");
+    assert!(!report.is_breaking());
+    assert!(report
+        .to_markdown("a", "b")
+        .contains("No API changes."));
+}
+
+fn spec_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec"))
+}
+
+fn reference(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference")).join(name)
+}
+
+#[test]
+fn committed_spec_against_itself_has_no_changes() {
+    let files = spec_files(&spec_dir());
+    let old = load_spec(&files).expect("spec loads");
+    let new = load_spec(&files).expect("spec loads");
+    let report = diff(&old, &new);
+    assert!(report.is_empty(), "{}", report.to_markdown("spec", "spec"));
+}
+
+#[test]
+fn overlay_changes_show_as_operation_changes() {
+    // The fragment alone (no Capabilities restrictions) offers every verb: dropping the overlay
+    // adds operations and query options, and removes none.
+    let fragment = load_spec(&spec_files(&spec_dir())[..1]).expect("fragment loads");
+    let with_overlay = load_spec(&spec_files(&spec_dir())).expect("spec loads");
+    let report = diff(&with_overlay, &fragment);
+    assert!(!report.is_empty());
+    assert!(
+        report
+            .changes
+            .iter()
+            .all(|c| matches!(c.kind, OperationAdded | QueryOptionAdded)),
+        "{}",
+        report.to_markdown("spec", "fragment")
+    );
+    assert!(!report.is_breaking());
+    // The other way round, everything is breaking.
+    let reverse = diff(&fragment, &with_overlay);
+    assert_eq!(reverse.count(Impact::Breaking), report.changes.len());
+}
+
+/// Microsoft's full v1.0 `$metadata` against a copy with one property removed and one enum
+/// member added: exactly those two changes.
+#[test]
+fn real_v1_document_against_a_modified_copy() {
+    let path = reference("graph-v1.0-metadata.xml");
+    let bytes = std::fs::read(&path).expect("reference document (../shared/reference)");
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    let modified = edit(
+        &edit(
+            &text,
+            "<EntityType Name=\"user\" BaseType=\"graph.directoryObject\" OpenType=\"true\">\n        <Property Name=\"aboutMe\" Type=\"Edm.String\" />\n",
+            "<EntityType Name=\"user\" BaseType=\"graph.directoryObject\" OpenType=\"true\">\n",
+        ),
+        "<EnumType Name=\"riskLevel\">\n",
+        "<EnumType Name=\"riskLevel\">\n        <Member Name=\"critical\" Value=\"6\" />\n",
+    );
+    let old = model("graph-v1.0-metadata.xml", &text);
+    let new = model("modified.xml", &modified);
+    let report = diff(&old, &new);
+    let got: Vec<(ChangeKind, &str, Impact)> = report
+        .changes
+        .iter()
+        .map(|c| (c.kind, c.element.as_str(), c.impact()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (PropertyRemoved, "microsoft.graph.user/aboutMe", Breaking),
+            (EnumMemberAdded, "microsoft.graph.riskLevel/critical", Additive),
+        ],
+        "{}",
+        report.to_markdown("v1.0", "modified")
+    );
+    assert_eq!(report.changes[0].section(), Section::Properties);
+    assert_eq!(report.changes[0].old.as_deref(), Some("Edm.String"));
+    // And the document against itself: nothing.
+    assert!(diff(&old, &old).is_empty());
+}
