@@ -59,7 +59,10 @@ impl Client {
 
     /// Resumes a listing from a saved `@odata.nextLink` (see [`crate::paging::Page::next_link`]).
     /// The link must be on the client's origin; the token is never sent anywhere else.
-    pub fn resume<T>(&self, next_link: impl Into<String>) -> futures::stream::BoxStream<'static, Result<crate::paging::Page<T>, Error>>
+    pub fn resume<T>(
+        &self,
+        next_link: impl Into<String>,
+    ) -> futures::stream::BoxStream<'static, Result<crate::paging::Page<T>, Error>>
     where
         T: serde::de::DeserializeOwned + Send + 'static,
     {
@@ -101,7 +104,10 @@ impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
-            .field("credential", &self.credential.as_ref().map(|_| "<provider>"))
+            .field(
+                "credential",
+                &self.credential.as_ref().map(|_| "<provider>"),
+            )
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
@@ -210,7 +216,13 @@ impl ClientBuilder {
                 None => cache,
             }
         });
-        let transport = Transport::new(http.clone(), base_url.clone(), tokens, self.retry, user_agent);
+        let transport = Transport::new(
+            http.clone(),
+            base_url.clone(),
+            tokens,
+            self.retry,
+            user_agent,
+        );
         let inner = crate::generated::Client::new_with_client(trimmed, http, transport);
         Ok(Client {
             inner: Arc::new(inner),

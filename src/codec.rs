@@ -59,7 +59,8 @@ pub fn parse_datetime(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
 
 fn deserialize_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     let text = std::borrow::Cow::<str>::deserialize(d)?;
-    parse_datetime(&text).map_err(|e| de::Error::custom(format!("invalid DateTimeOffset {text:?}: {e}")))
+    parse_datetime(&text)
+        .map_err(|e| de::Error::custom(format!("invalid DateTimeOffset {text:?}: {e}")))
 }
 
 struct Wrap<T>(T);
@@ -151,7 +152,9 @@ macro_rules! wire_module {
                     v.as_ref().map(f).serialize(s)
                 }
                 /// Deserializes the value.
-                pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<$ty>, D::Error> {
+                pub fn deserialize<'de, D: Deserializer<'de>>(
+                    d: D,
+                ) -> Result<Option<$ty>, D::Error> {
                     Ok(Option::<Wrap<$ty>>::deserialize(d)?.map(|w| w.0))
                 }
             }
@@ -160,12 +163,19 @@ macro_rules! wire_module {
             pub mod nullable {
                 use super::*;
                 /// Serializes the value (`Some(None)` as `null`).
-                pub fn serialize<S: Serializer>(v: &Option<Option<$ty>>, s: S) -> Result<S::Ok, S::Error> {
+                pub fn serialize<S: Serializer>(
+                    v: &Option<Option<$ty>>,
+                    s: S,
+                ) -> Result<S::Ok, S::Error> {
                     let f = $ser;
-                    v.as_ref().and_then(|inner| inner.as_ref().map(f)).serialize(s)
+                    v.as_ref()
+                        .and_then(|inner| inner.as_ref().map(f))
+                        .serialize(s)
                 }
                 /// Deserializes the value (`null` as `Some(None)`).
-                pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<$ty>>, D::Error> {
+                pub fn deserialize<'de, D: Deserializer<'de>>(
+                    d: D,
+                ) -> Result<Option<Option<$ty>>, D::Error> {
                     Ok(Some(Option::<Wrap<$ty>>::deserialize(d)?.map(|w| w.0)))
                 }
             }
@@ -174,12 +184,19 @@ macro_rules! wire_module {
             pub mod list {
                 use super::*;
                 /// Serializes the values.
-                pub fn serialize<S: Serializer>(v: &Option<Vec<$ty>>, s: S) -> Result<S::Ok, S::Error> {
+                pub fn serialize<S: Serializer>(
+                    v: &Option<Vec<$ty>>,
+                    s: S,
+                ) -> Result<S::Ok, S::Error> {
                     let f = $ser;
-                    v.as_ref().map(|items| items.iter().map(f).collect::<Vec<_>>()).serialize(s)
+                    v.as_ref()
+                        .map(|items| items.iter().map(f).collect::<Vec<_>>())
+                        .serialize(s)
                 }
                 /// Deserializes the values.
-                pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<$ty>>, D::Error> {
+                pub fn deserialize<'de, D: Deserializer<'de>>(
+                    d: D,
+                ) -> Result<Option<Vec<$ty>>, D::Error> {
                     Ok(Option::<Vec<Wrap<$ty>>>::deserialize(d)?
                         .map(|items| items.into_iter().map(|w| w.0).collect()))
                 }
@@ -294,5 +311,22 @@ mod tests {
         }
         let offset = parse_datetime("2025-01-01T02:00:00+02:00").unwrap();
         assert_eq!(format_datetime(&offset), "2025-01-01T00:00:00Z");
+    }
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use super::FlagSet;
+    use crate::models::PluginAuthTypes;
+
+    #[test]
+    fn flag_sets_read_and_write_comma_separated_members() {
+        let set: FlagSet<PluginAuthTypes> = serde_json::from_str("\"basic, aad,someNewFlag\"").unwrap();
+        assert!(set.contains(&PluginAuthTypes::Basic));
+        assert!(set.contains(&PluginAuthTypes::Aad));
+        assert!(set.contains(&PluginAuthTypes::Unrecognized("someNewFlag".to_string())));
+        assert_eq!(serde_json::to_string(&set).unwrap(), "\"basic,aad,someNewFlag\"");
+        let empty: FlagSet<PluginAuthTypes> = serde_json::from_str("\"\"").unwrap();
+        assert_eq!(empty, FlagSet::default());
     }
 }

@@ -82,9 +82,12 @@ impl Error {
         match self {
             Error::Api(e) => e.client_request_id.as_deref(),
             Error::Decode(e) => e.client_request_id.as_deref(),
-            Error::Transport { client_request_id, .. } | Error::Timeout { client_request_id, .. } => {
-                client_request_id.as_deref()
+            Error::Transport {
+                client_request_id, ..
             }
+            | Error::Timeout {
+                client_request_id, ..
+            } => client_request_id.as_deref(),
             _ => None,
         }
     }
@@ -127,7 +130,10 @@ impl ApiError {
     /// The chain of inner error codes, outermost first (`throttledRequest`, `quota`).
     pub fn inner_codes(&self) -> Vec<&str> {
         let mut codes = Vec::new();
-        let mut current = self.body.as_ref().and_then(|b| b.error.inner_error.as_ref());
+        let mut current = self
+            .body
+            .as_ref()
+            .and_then(|b| b.error.inner_error.as_ref());
         while let Some(inner) = current {
             if let Some(code) = &inner.code {
                 codes.push(code.as_str());
@@ -183,7 +189,10 @@ impl fmt::Display for DecodeError {
             f,
             "cannot decode {} response{}: {}; body starts: {}",
             self.status.as_u16(),
-            request_id_suffix(self.request_id.as_deref(), self.client_request_id.as_deref()),
+            request_id_suffix(
+                self.request_id.as_deref(),
+                self.client_request_id.as_deref()
+            ),
             self.message,
             preview(&self.body)
         )
@@ -263,10 +272,18 @@ pub struct InnerError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The service's request id.
-    #[serde(rename = "request-id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "request-id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<String>,
     /// The client's request id.
-    #[serde(rename = "client-request-id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "client-request-id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub client_request_id: Option<String>,
     /// When the error happened, as the service wrote it (not always with a time zone).
     #[serde(default, skip_serializing_if = "Option::is_none")]

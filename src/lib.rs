@@ -30,9 +30,9 @@
 pub mod auth;
 mod client;
 pub mod codec;
+mod customizations;
 pub mod error;
 pub mod evaluation;
-mod customizations;
 pub mod filter;
 pub mod generated;
 pub mod models;
@@ -43,7 +43,9 @@ pub mod resources;
 pub mod retry;
 mod transport;
 
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
 pub use error::{ApiError, DecodeError, Error};
 pub use paging::Page;
 pub use transport::Transport;

@@ -29,7 +29,11 @@ pub struct Page<T> {
     pub count: Option<i64>,
     /// The URL of the next page; `None` on the last page. Save it to resume later with
     /// [`Client::resume`].
-    #[serde(rename = "@odata.nextLink", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@odata.nextLink",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub next_link: Option<String>,
     /// Other members (`@odata.context`, `@microsoft.graph.tips`...), kept.
     #[serde(flatten)]
@@ -77,7 +81,12 @@ where
         async move {
             let result = match state {
                 State::First(future) => future.await,
-                State::Next(url) => client.transport().get_json::<Page<T>>(operation, &url).await,
+                State::Next(url) => {
+                    client
+                        .transport()
+                        .get_json::<Page<T>>(operation, &url)
+                        .await
+                }
                 State::Done => return None,
             };
             match result {

@@ -222,7 +222,9 @@ mod tests {
         let error = query
             .check("list_sessions", &[QueryOption::Top, QueryOption::Select])
             .unwrap_err();
-        assert!(error.to_string().contains("list_sessions does not support $orderby"));
+        assert!(error
+            .to_string()
+            .contains("list_sessions does not support $orderby"));
         assert!(query
             .check("x", &[QueryOption::Top, QueryOption::OrderBy])
             .is_ok());

@@ -15,7 +15,8 @@ use crate::query::{FieldList, IntoFilter, Query, QueryOption};
 use crate::Error;
 
 /// How a builder runs its operation: the generated handle supplies it.
-pub(crate) type Exec<R> = Arc<dyn Fn(Client, Query) -> BoxFuture<'static, Result<R, Error>> + Send + Sync>;
+pub(crate) type Exec<R> =
+    Arc<dyn Fn(Client, Query) -> BoxFuture<'static, Result<R, Error>> + Send + Sync>;
 
 /// Rejects ids that cannot name a resource: empty, `.` or `..` (which URLs resolve away), or
 /// containing control characters. Other characters (`/ ? # %` included) are percent-encoded into
@@ -323,14 +324,14 @@ impl IntoFuture for CountRequest {
 #[allow(dead_code)] // used when the spec allows a `/$count` operation
 pub(crate) async fn read_count(body: progenitor_client::ByteStream) -> Result<u64, Error> {
     use futures::TryStreamExt;
-    let chunks: Vec<bytes::Bytes> = body
-        .into_inner()
-        .try_collect()
-        .await
-        .map_err(|e| Error::Transport {
-            source: e,
-            client_request_id: None,
-        })?;
+    let chunks: Vec<bytes::Bytes> =
+        body.into_inner()
+            .try_collect()
+            .await
+            .map_err(|e| Error::Transport {
+                source: e,
+                client_request_id: None,
+            })?;
     let text: String = chunks
         .iter()
         .map(|c| String::from_utf8_lossy(c).into_owned())

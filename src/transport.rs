@@ -35,6 +35,7 @@ tokio::task_local! {
 #[derive(Debug)]
 pub(crate) struct CallContext {
     client_request_id: String,
+    started: Instant,
     state: Mutex<CallState>,
 }
 
@@ -51,6 +52,7 @@ impl CallContext {
     fn new() -> Arc<CallContext> {
         Arc::new(CallContext {
             client_request_id: uuid::Uuid::new_v4().to_string(),
+            started: Instant::now(),
             state: Mutex::new(CallState::default()),
         })
     }
@@ -186,11 +188,9 @@ impl Transport {
             let sent_token = pending.headers().get(AUTHORIZATION).cloned();
             let result = self.shared.http.execute(pending).await;
             let outcome = match &result {
-                Ok(response) => Outcome::from_response(
-                    response.status(),
-                    response.headers(),
-                    SystemTime::now(),
-                ),
+                Ok(response) => {
+                    Outcome::from_response(response.status(), response.headers(), SystemTime::now())
+                }
                 Err(e) if e.is_timeout() => Outcome::Timeout,
                 Err(_) => Outcome::ConnectError,
             };
@@ -290,7 +290,6 @@ impl Transport {
     {
         let context = CallContext::new();
         let span = call_span(operation, &context);
-        let started = Instant::now();
         let result = CALL
             .scope(Arc::clone(&context), call)
             .instrument(span.clone())
@@ -299,7 +298,7 @@ impl Transport {
             Ok(value) => Ok(value.into_inner()),
             Err(error) => Err(self.map_error(error, &context).await),
         };
-        finish_span(&span, &context, started, &result);
+        finish_span(&span, &context, &result);
         result
     }
 
@@ -320,7 +319,6 @@ impl Transport {
         }
         let context = CallContext::new();
         let span = call_span(operation, &context);
-        let started = Instant::now();
         let this = self.clone();
         let work = async move {
             let mut request = reqwest::Request::new(Method::GET, parsed);
@@ -352,11 +350,15 @@ impl Transport {
                 Err(api_error(&context, status))
             }
         });
-        finish_span(&span, &context, started, &result);
+        finish_span(&span, &context, &result);
         result
     }
 
-    async fn map_error(&self, error: progenitor_client::Error<ODataError>, context: &CallContext) -> Error {
+    async fn map_error(
+        &self,
+        error: progenitor_client::Error<ODataError>,
+        context: &CallContext,
+    ) -> Error {
         if let Some(stored) = context.with(|s| s.error.take()) {
             return stored;
         }
@@ -408,10 +410,13 @@ fn call_span(operation: &'static str, context: &CallContext) -> tracing::Span {
     )
 }
 
-fn finish_span<T>(span: &tracing::Span, context: &CallContext, started: Instant, result: &Result<T, Error>) {
+fn finish_span<T>(span: &tracing::Span, context: &CallContext, result: &Result<T, Error>) {
     let attempts = context.with(|s| s.attempts);
     span.record("attempts", attempts);
-    span.record("duration_ms", u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    span.record(
+        "duration_ms",
+        u64::try_from(context.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
     let _guard = span.enter();
     match result {
         Ok(_) => tracing::debug!("graph call succeeded"),
@@ -430,7 +435,7 @@ fn transport_error(error: reqwest::Error, context: Option<&CallContext>) -> Erro
     let client_request_id = context.map(|c| c.client_request_id.clone());
     if error.is_timeout() {
         return Error::Timeout {
-            elapsed: Duration::ZERO,
+            elapsed: context.map_or(Duration::ZERO, |c| c.started.elapsed()),
             client_request_id,
         };
     }
@@ -453,18 +458,27 @@ fn decode_error(context: &CallContext, status: StatusCode, message: String, body
 }
 
 fn api_error(context: &CallContext, status: StatusCode) -> Error {
-    let (headers, body, attempts) =
-        context.with(|s| (s.headers.clone(), s.body.clone().unwrap_or_default(), s.attempts));
+    let (headers, body, attempts) = context.with(|s| {
+        (
+            s.headers.clone(),
+            s.body.clone().unwrap_or_default(),
+            s.attempts,
+        )
+    });
     let decoded: Option<ODataError> = serde_json::from_slice(&body).ok();
     let inner = decoded.as_ref().and_then(|d| d.error.inner_error.as_ref());
     Error::Api(Box::new(ApiError {
         status,
-        code: decoded.as_ref().map(|d| d.error.code.clone()).filter(|c| !c.is_empty()),
+        code: decoded
+            .as_ref()
+            .map(|d| d.error.code.clone())
+            .filter(|c| !c.is_empty()),
         message: decoded
             .as_ref()
             .map(|d| d.error.message.clone())
             .filter(|m| !m.is_empty()),
-        request_id: header(&headers, &REQUEST_ID).or_else(|| inner.and_then(|i| i.request_id.clone())),
+        request_id: header(&headers, &REQUEST_ID)
+            .or_else(|| inner.and_then(|i| i.request_id.clone())),
         client_request_id: header(&headers, &CLIENT_REQUEST_ID)
             .or_else(|| inner.and_then(|i| i.client_request_id.clone()))
             .or_else(|| Some(context.client_request_id.clone())),

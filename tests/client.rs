@@ -62,7 +62,12 @@ async fn tokens_are_cached_and_refreshed_before_expiry() {
     let counter = Arc::clone(&calls);
     let provider = auth::from_fn(move || {
         let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-        async move { Ok(AccessToken::expiring_in(format!("token-{n}"), Duration::from_millis(400))) }
+        async move {
+            Ok(AccessToken::expiring_in(
+                format!("token-{n}"),
+                Duration::from_millis(400),
+            ))
+        }
     });
     let (seen, record) = recorder("authorization");
     let mock = server
@@ -115,7 +120,13 @@ async fn a_401_drops_the_token_and_retries_once_with_a_fresh_one() {
         .create_async()
         .await;
     let client = builder(&server).credential(provider).build().unwrap();
-    let items: Vec<Session> = client.workspace("default").sessions().list().try_collect().await.unwrap();
+    let items: Vec<Session> = client
+        .workspace("default")
+        .sessions()
+        .list()
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(items.len(), 1);
     rejected.assert_async().await;
     accepted.assert_async().await;
@@ -134,7 +145,13 @@ async fn a_401_drops_the_token_and_retries_once_with_a_fresh_one() {
         .credential(auth::from_fn(|| async { Ok(AccessToken::new("t", None)) }))
         .build()
         .unwrap();
-    let error = client.workspace("default").sessions().list().page().await.unwrap_err();
+    let error = client
+        .workspace("default")
+        .sessions()
+        .list()
+        .page()
+        .await
+        .unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(error.code(), Some("InvalidAuthenticationToken"));
     always.assert_async().await;
@@ -162,18 +179,31 @@ async fn retry_after_seconds_is_honoured_with_the_same_client_request_id() {
         .await;
     let client = builder(&server).build().unwrap();
     let started = Instant::now();
-    let first = client.workspace("default").sessions().list().page().await.unwrap();
+    let first = client
+        .workspace("default")
+        .sessions()
+        .list()
+        .page()
+        .await
+        .unwrap();
     let waited = started.elapsed();
     throttled.assert_async().await;
     ok.assert_async().await;
     assert_eq!(first.value.len(), 1);
-    assert!(waited >= Duration::from_millis(950), "waited only {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(950),
+        "waited only {waited:?}"
+    );
     assert!(waited < Duration::from_secs(5), "waited {waited:?}");
     // The recorders see every request the server evaluates against that mock: both attempts.
     let ids = ids.lock().unwrap().clone();
     assert_eq!(ids.len(), 2);
     assert_eq!(ids[0], ids[1], "one client-request-id across retries");
-    assert_eq!(*attempts.lock().unwrap(), ["", "1"], "only the retry carries Retry-Attempt");
+    assert_eq!(
+        *attempts.lock().unwrap(),
+        ["", "1"],
+        "only the retry carries Retry-Attempt"
+    );
 }
 
 #[tokio::test]
@@ -197,13 +227,26 @@ async fn retry_after_http_date_is_honoured() {
         .await;
     let client = builder(&server).build().unwrap();
     let started = Instant::now();
-    client.workspace("default").sessions().list().page().await.unwrap();
+    client
+        .workspace("default")
+        .sessions()
+        .list()
+        .page()
+        .await
+        .unwrap();
     let waited = started.elapsed();
     throttled.assert_async().await;
     ok.assert_async().await;
     // HTTP dates have one-second resolution: the wait is between 1 and 2 seconds.
-    assert!(waited >= Duration::from_millis(900), "waited only {waited:?}");
-    assert_eq!(*seen.lock().unwrap(), ["", "1"], "the retry says it is attempt 1");
+    assert!(
+        waited >= Duration::from_millis(900),
+        "waited only {waited:?}"
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["", "1"],
+        "the retry says it is attempt 1"
+    );
 }
 
 #[tokio::test]
@@ -218,7 +261,12 @@ async fn post_is_not_retried_on_503_but_is_on_429() {
         .create_async()
         .await;
     let client = builder(&server).build().unwrap();
-    let error = client.workspace("default").sessions().create("x").await.unwrap_err();
+    let error = client
+        .workspace("default")
+        .sessions()
+        .create("x")
+        .await
+        .unwrap_err();
     unavailable.assert_async().await;
     match &error {
         Error::Api(api) => {
@@ -245,7 +293,12 @@ async fn post_is_not_retried_on_503_but_is_on_429() {
         .create_async()
         .await;
     let client = builder(&server).build().unwrap();
-    let session = client.workspace("default").sessions().create("x").await.unwrap();
+    let session = client
+        .workspace("default")
+        .sessions()
+        .create("x")
+        .await
+        .unwrap();
     assert_eq!(session.id.as_deref(), Some("new"));
     throttled.assert_async().await;
     created.assert_async().await;
@@ -263,21 +316,47 @@ async fn spent_retry_budget_gives_the_last_status() {
         .create_async()
         .await;
     let client = builder(&server)
-        .retry_policy(RetryPolicy::default().with_max_retries(2).with_base_delay(Duration::from_millis(5)))
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_retries(2)
+                .with_base_delay(Duration::from_millis(5)),
+        )
         .build()
         .unwrap();
-    let error = client.workspace("default").sessions().list().page().await.unwrap_err();
+    let error = client
+        .workspace("default")
+        .sessions()
+        .list()
+        .page()
+        .await
+        .unwrap_err();
     failing.assert_async().await;
-    let Error::Api(api) = &error else { panic!("expected API error, got {error:?}") };
+    let Error::Api(api) = &error else {
+        panic!("expected API error, got {error:?}")
+    };
     assert_eq!((api.status.as_u16(), api.attempts), (504, 3));
     assert_eq!(api.code.as_deref(), Some("gatewayTimeout"));
     assert!(error.to_string().contains("after 3 attempts"), "{error}");
 
     // Retries switched off: one attempt.
     let mut server = mockito::Server::new_async().await;
-    let once = server.mock("GET", sessions_path()).with_status(503).expect(1).create_async().await;
-    let client = builder(&server).retry_policy(RetryPolicy::disabled()).build().unwrap();
-    assert!(client.workspace("default").sessions().list().page().await.is_err());
+    let once = server
+        .mock("GET", sessions_path())
+        .with_status(503)
+        .expect(1)
+        .create_async()
+        .await;
+    let client = builder(&server)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    assert!(client
+        .workspace("default")
+        .sessions()
+        .list()
+        .page()
+        .await
+        .is_err());
     once.assert_async().await;
 }
 
@@ -356,18 +435,33 @@ async fn take_stops_fetching_pages() {
 async fn a_next_link_to_another_origin_is_refused_and_gets_no_token() {
     let mut server = mockito::Server::new_async().await;
     let mut elsewhere = mockito::Server::new_async().await;
-    let stolen = elsewhere.mock("GET", Matcher::Any).expect(0).create_async().await;
+    let stolen = elsewhere
+        .mock("GET", Matcher::Any)
+        .expect(0)
+        .create_async()
+        .await;
     let first = server
         .mock("GET", sessions_path())
-        .with_body(page(&["a"], Some(format!("{}/steal?$skiptoken=1", elsewhere.url()))))
+        .with_body(page(
+            &["a"],
+            Some(format!("{}/steal?$skiptoken=1", elsewhere.url())),
+        ))
         .create_async()
         .await;
     let client = builder(&server).build().unwrap();
-    let results: Vec<Result<Session, Error>> = client.workspace("default").sessions().list().collect().await;
+    let results: Vec<Result<Session, Error>> = client
+        .workspace("default")
+        .sessions()
+        .list()
+        .collect()
+        .await;
     assert_eq!(results.len(), 2);
     assert!(results[0].is_ok());
     let error = results[1].as_ref().unwrap_err();
-    assert!(matches!(error, Error::InvalidRequest(m) if m.contains("not on the API origin")), "{error}");
+    assert!(
+        matches!(error, Error::InvalidRequest(m) if m.contains("not on the API origin")),
+        "{error}"
+    );
     let resumed: Vec<_> = client
         .resume::<Session>(format!("{}/steal", elsewhere.url()))
         .collect()
@@ -385,7 +479,13 @@ async fn tokens_are_never_sent_in_clear_text_off_the_machine() {
         .credential(StaticToken::new(TOKEN))
         .build()
         .unwrap();
-    let error = client.workspace("default").sessions().list().page().await.unwrap_err();
+    let error = client
+        .workspace("default")
+        .sessions()
+        .list()
+        .page()
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Auth(_)), "{error:?}");
     assert!(!error.to_string().contains(TOKEN));
 }
@@ -403,19 +503,44 @@ async fn graph_errors_decode_with_request_ids_and_raw_body() {
         .create_async()
         .await;
     let client = builder(&server).build().unwrap();
-    let error = client.workspace("default").session("missing").get().await.unwrap_err();
-    let Error::Api(api) = &error else { panic!("expected API error: {error:?}") };
+    let error = client
+        .workspace("default")
+        .session("missing")
+        .get()
+        .await
+        .unwrap_err();
+    let Error::Api(api) = &error else {
+        panic!("expected API error: {error:?}")
+    };
     assert_eq!(api.status.as_u16(), 404);
     assert_eq!(api.code.as_deref(), Some("itemNotFound"));
     assert_eq!(api.message.as_deref(), Some("Session not found"));
-    assert_eq!(api.request_id.as_deref(), Some("hdr-req"), "the header wins");
+    assert_eq!(
+        api.request_id.as_deref(),
+        Some("hdr-req"),
+        "the header wins"
+    );
     assert_eq!(api.date.as_deref(), Some("2025-10-22T20:10:54"));
     assert_eq!(api.raw_body, body);
-    let inner = api.body.as_ref().unwrap().error.inner_error.as_ref().unwrap();
-    assert_eq!(inner.additional_properties.get("extra"), Some(&json!(1)), "unknown members kept");
+    let inner = api
+        .body
+        .as_ref()
+        .unwrap()
+        .error
+        .inner_error
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        inner.additional_properties.get("extra"),
+        Some(&json!(1)),
+        "unknown members kept"
+    );
     let line = error.to_string();
     assert!(!line.contains('\n'));
-    assert!(line.contains("404") && line.contains("itemNotFound") && line.contains("hdr-req"), "{line}");
+    assert!(
+        line.contains("404") && line.contains("itemNotFound") && line.contains("hdr-req"),
+        "{line}"
+    );
 
     // A non-JSON error body is kept as is.
     let _html = server
@@ -433,8 +558,13 @@ async fn graph_errors_decode_with_request_ids_and_raw_body() {
         .get()
         .await
         .unwrap_err();
-    let Error::Api(api) = &error else { panic!("expected API error: {error:?}") };
-    assert_eq!((api.status.as_u16(), api.raw_body.as_str()), (502, "<html>bad gateway</html>"));
+    let Error::Api(api) = &error else {
+        panic!("expected API error: {error:?}")
+    };
+    assert_eq!(
+        (api.status.as_u16(), api.raw_body.as_str()),
+        (502, "<html>bad gateway</html>")
+    );
     assert!(api.body.is_none());
 }
 
@@ -452,8 +582,17 @@ async fn malformed_success_bodies_are_decode_errors_with_status_and_request_id()
             .with_body(body)
             .create_async()
             .await;
-        let error = builder(&server).build().unwrap().workspace("default").session(id).get().await.unwrap_err();
-        let Error::Decode(decode) = &error else { panic!("{id}: expected decode error: {error:?}") };
+        let error = builder(&server)
+            .build()
+            .unwrap()
+            .workspace("default")
+            .session(id)
+            .get()
+            .await
+            .unwrap_err();
+        let Error::Decode(decode) = &error else {
+            panic!("{id}: expected decode error: {error:?}")
+        };
         assert_eq!(decode.status.as_u16(), 200, "{id}");
         assert_eq!(decode.request_id.as_deref(), Some("req-decode"), "{id}");
         assert_eq!(decode.body.as_ref(), body.as_bytes(), "{id}");
@@ -478,7 +617,13 @@ async fn a_slow_server_hits_the_timeout() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let error = client.workspace("default").sessions().list().page().await.unwrap_err();
+    let error = client
+        .workspace("default")
+        .sessions()
+        .list()
+        .page()
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     assert!(started.elapsed() < Duration::from_millis(1400));
 }
@@ -487,7 +632,11 @@ async fn a_slow_server_hits_the_timeout() {
 async fn tokens_never_show_in_debug_or_errors() {
     let server = mockito::Server::new_async().await;
     let client = builder(&server).build().unwrap();
-    let text = format!("{client:?} {:?} {:?}", builder(&server), AccessToken::new(TOKEN, None));
+    let text = format!(
+        "{client:?} {:?} {:?}",
+        builder(&server),
+        AccessToken::new(TOKEN, None)
+    );
     assert!(!text.contains(TOKEN), "{text}");
     assert!(text.contains("redacted"), "{text}");
     let error = Error::Auth(auth::AuthError::provider("could not refresh"));

@@ -43,7 +43,10 @@ fn documented_entities_round_trip() {
         "0001-01-01T00:00:00Z parses"
     );
     let done: Evaluation = round_trip(&fixture("get_evaluation_200.json"));
-    assert!(done.answer().unwrap().starts_with("You are signed in as Lorenz X"));
+    assert!(done
+        .answer()
+        .unwrap()
+        .starts_with("You are signed in as Lorenz X"));
     // The docs' list-evaluations example is a single entity.
     let running: Evaluation = round_trip(&fixture("list_evaluations_200.json"));
     assert_eq!(running.state, Some(EvaluationState::Running));
@@ -55,7 +58,9 @@ fn documented_collections_round_trip() {
     assert_eq!(workspaces.value.len(), 1);
     let plugins: Page<Plugin> = round_trip(&fixture("list_plugins_200.json"));
     assert_eq!(plugins.value[0].category, Some(PluginCategory::Microsoft));
-    assert!(plugins.additional_properties.contains_key("@microsoft.graph.tips"));
+    assert!(plugins
+        .additional_properties
+        .contains_key("@microsoft.graph.tips"));
     let sessions: Page<Session> = round_trip(&fixture("list_sessions_200.json"));
     assert_eq!(sessions.value.len(), 2);
     assert_eq!(sessions.next_link, None);
@@ -77,7 +82,10 @@ fn seed_examples_round_trip() {
         // `{workspaceId}` in the URL templates is a brace block too; only JSON bodies count.
         for body in json_objects(&text) {
             let Ok(value) = serde_json::from_str::<Value>(&body) else {
-                assert!(!body.contains('"'), "a JSON-looking block does not parse: {body}");
+                assert!(
+                    !body.contains('"'),
+                    "a JSON-looking block does not parse: {body}"
+                );
                 continue;
             };
             if value.get("value").is_some() {
@@ -132,10 +140,16 @@ fn unknown_enum_values_and_properties_round_trip() {
     let evaluation: Evaluation = serde_json::from_value(value.clone()).unwrap();
     assert_eq!(
         evaluation.state,
-        Some(EvaluationState::Unrecognized("thinkingVeryHard".to_string()))
+        Some(EvaluationState::Unrecognized(
+            "thinkingVeryHard".to_string()
+        ))
     );
     assert!(!evaluation.state.as_ref().unwrap().is_known());
-    assert_eq!(evaluation.execution_count, Some(9_007_199_254_740_993), "Int64 from a string");
+    assert_eq!(
+        evaluation.execution_count,
+        Some(9_007_199_254_740_993),
+        "Int64 from a string"
+    );
     let again = serde_json::to_value(&evaluation).unwrap();
     // Everything is kept; the Int64 is written back as a number.
     let mut expected = value;
@@ -159,7 +173,11 @@ fn graph_error_examples_decode_with_request_ids_and_dates() {
     assert_eq!(error.error.code, "invalidRange");
     let inner = error.error.inner_error.as_ref().unwrap();
     assert_eq!(inner.request_id.as_deref(), Some("request-id"));
-    assert_eq!(inner.date_time(), None, "placeholder date is kept as text, not parsed");
+    assert_eq!(
+        inner.date_time(),
+        None,
+        "placeholder date is kept as text, not parsed"
+    );
 
     let throttled = json!({
         "error": {
@@ -177,7 +195,10 @@ fn graph_error_examples_decode_with_request_ids_and_dates() {
     let error: ODataError = round_trip(&throttled);
     let inner = error.error.inner_error.as_ref().unwrap();
     assert_eq!(inner.code.as_deref(), Some("throttledRequest"));
-    assert_eq!(inner.inner_error.as_ref().and_then(|i| i.code.as_deref()), Some("quota"));
+    assert_eq!(
+        inner.inner_error.as_ref().and_then(|i| i.code.as_deref()),
+        Some("quota")
+    );
     assert_eq!(
         inner.client_request_id.as_deref(),
         Some("01c3bdb8-fbb1-4613-96ad-be961ba99e11")

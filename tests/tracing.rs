@@ -34,7 +34,10 @@ async fn one_span_per_call_without_secrets() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let mut server = mockito::Server::new_async().await;
     let _mock = server
-        .mock("GET", "/beta/security/securityCopilot/workspaces/default/sessions")
+        .mock(
+            "GET",
+            "/beta/security/securityCopilot/workspaces/default/sessions",
+        )
         .match_query(Matcher::Any)
         .with_header("request-id", "trace-req")
         .with_body(json!({"value": [{"id": "a"}]}).to_string())
@@ -59,7 +62,10 @@ async fn one_span_per_call_without_secrets() {
     assert!(log.contains("status=200"), "{log}");
     assert!(log.contains("attempts=1"), "{log}");
     assert!(log.contains("request_id=\"trace-req\""), "{log}");
-    assert!(log.contains("path=\"/beta/security/securityCopilot/workspaces/default/sessions\""), "{log}");
+    assert!(
+        log.contains("path=\"/beta/security/securityCopilot/workspaces/default/sessions\""),
+        "{log}"
+    );
     assert!(!log.contains(TOKEN), "token in logs");
     assert!(!log.contains("private value"), "query values in logs");
 }

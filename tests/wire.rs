@@ -62,10 +62,18 @@ async fn list_workspaces_decodes_the_docs_example() {
         .match_body(Matcher::Missing)
         .create_async()
         .await;
-    let workspaces: Vec<_> = client(&server).workspaces().list().try_collect().await.unwrap();
+    let workspaces: Vec<_> = client(&server)
+        .workspaces()
+        .list()
+        .try_collect()
+        .await
+        .unwrap();
     mock.assert_async().await;
     assert_eq!(workspaces.len(), 1);
-    assert_eq!(workspaces[0].id.as_deref(), Some("17aafe23-ab95-3b37-9546-56dec5ac0218"));
+    assert_eq!(
+        workspaces[0].id.as_deref(),
+        Some("17aafe23-ab95-3b37-9546-56dec5ac0218")
+    );
     assert_eq!(
         workspaces[0].display_name,
         Some(Some("SecurityCopilot_Workspace".to_string()))
@@ -144,8 +152,14 @@ async fn list_sessions_sends_top_count_and_select_comma_joined_in_caller_order()
     mock.assert_async().await;
     assert_eq!(page.count, Some(2));
     assert_eq!(page.value[0].display_name, Some(None));
-    assert_eq!(page.value[1].display_name, Some(Some("who am i".to_string())));
-    assert_eq!(page.value[1].created_date_time, None, "not selected, absent");
+    assert_eq!(
+        page.value[1].display_name,
+        Some(Some("who am i".to_string()))
+    );
+    assert_eq!(
+        page.value[1].created_date_time, None,
+        "not selected, absent"
+    );
 }
 
 #[tokio::test]
@@ -178,9 +192,14 @@ async fn create_session_posts_the_documented_body_and_expects_201() {
         .await
         .unwrap();
     mock.assert_async().await;
-    assert_eq!(session.id.as_deref(), Some("71a8abb6-ce18-496c-a8d4-4d0f51986c3e"));
     assert_eq!(
-        session.created_date_time.map(|d| graph_security_copilot::codec::format_datetime(&d)),
+        session.id.as_deref(),
+        Some("71a8abb6-ce18-496c-a8d4-4d0f51986c3e")
+    );
+    assert_eq!(
+        session
+            .created_date_time
+            .map(|d| graph_security_copilot::codec::format_datetime(&d)),
         Some("2025-09-17T01:03:14.07343Z".to_string())
     );
     assert_eq!(
@@ -224,11 +243,16 @@ async fn get_session_with_select() {
         "displayName": "API: who am I"
     });
     let mock = json_response(
-        expect_common(server.mock("GET", format!("{}/default/sessions/{SESSION}", base()).as_str())),
+        expect_common(server.mock(
+            "GET",
+            format!("{}/default/sessions/{SESSION}", base()).as_str(),
+        )),
         200,
         &body,
     )
-    .match_query(Matcher::Exact("%24select=displayName%2CcreatedDateTime".to_string()))
+    .match_query(Matcher::Exact(
+        "%24select=displayName%2CcreatedDateTime".to_string(),
+    ))
     .create_async()
     .await;
     let session = client(&server)
@@ -239,7 +263,10 @@ async fn get_session_with_select() {
         .await
         .unwrap();
     mock.assert_async().await;
-    assert_eq!(session.display_name, Some(Some("API: who am I".to_string())));
+    assert_eq!(
+        session.display_name,
+        Some(Some("API: who am I".to_string()))
+    );
 }
 
 #[tokio::test]
@@ -252,7 +279,10 @@ async fn update_session_patches_only_what_is_set() {
         "displayName": "API Test: Who am I?"
     });
     let mock = json_response(
-        expect_common(server.mock("PATCH", format!("{}/default/sessions/{SESSION}", base()).as_str())),
+        expect_common(server.mock(
+            "PATCH",
+            format!("{}/default/sessions/{SESSION}", base()).as_str(),
+        )),
         200,
         &body,
     )
@@ -270,11 +300,17 @@ async fn update_session_patches_only_what_is_set() {
         .await
         .unwrap();
     mock.assert_async().await;
-    assert_eq!(updated.display_name, Some(Some("API Test: Who am I?".to_string())));
+    assert_eq!(
+        updated.display_name,
+        Some(Some("API Test: Who am I?".to_string()))
+    );
 
     // Setting a property to null is expressible and sent as null.
     let mock = json_response(
-        server.mock("PATCH", format!("{}/default/sessions/{SESSION}", base()).as_str()),
+        server.mock(
+            "PATCH",
+            format!("{}/default/sessions/{SESSION}", base()).as_str(),
+        ),
         200,
         &json!({"id": SESSION, "displayName": null}),
     )
@@ -284,7 +320,10 @@ async fn update_session_patches_only_what_is_set() {
     let cleared = client(&server)
         .workspace("default")
         .session(SESSION)
-        .update(Session { display_name: Some(None), ..Session::default() })
+        .update(Session {
+            display_name: Some(None),
+            ..Session::default()
+        })
         .await
         .unwrap();
     mock.assert_async().await;
@@ -302,18 +341,26 @@ async fn list_and_create_and_get_prompts() {
         "inputs": {"keyValuePairs": []}, "skillInputDescriptors": []
     });
     let path = format!("{}/default/sessions/{SESSION}/prompts", base());
-    let list = json_response(expect_common(server.mock("GET", path.as_str())), 200, &json!({"value": [prompt.clone()]}))
-        .match_query(Matcher::Exact("%24top=1".to_string()))
-        .create_async()
-        .await;
-    let create = json_response(expect_common(server.mock("POST", path.as_str())), 201, &prompt)
-        .match_body(Matcher::Json(json!({
-            "@odata.type": "#microsoft.graph.security.securityCopilot.prompt",
-            "type": "prompt",
-            "content": "who am I"
-        })))
-        .create_async()
-        .await;
+    let list = json_response(
+        expect_common(server.mock("GET", path.as_str())),
+        200,
+        &json!({"value": [prompt.clone()]}),
+    )
+    .match_query(Matcher::Exact("%24top=1".to_string()))
+    .create_async()
+    .await;
+    let create = json_response(
+        expect_common(server.mock("POST", path.as_str())),
+        201,
+        &prompt,
+    )
+    .match_body(Matcher::Json(json!({
+        "@odata.type": "#microsoft.graph.security.securityCopilot.prompt",
+        "type": "prompt",
+        "content": "who am I"
+    })))
+    .create_async()
+    .await;
     let get = json_response(
         expect_common(server.mock("GET", format!("{path}/{PROMPT}").as_str())),
         200,
@@ -332,7 +379,11 @@ async fn list_and_create_and_get_prompts() {
     assert_eq!(listed[0], fetched);
     assert_eq!(created.type_, Some(PromptType::Prompt));
     assert_eq!(
-        fetched.inputs.clone().flatten().map(|d| d.additional_properties.get("keyValuePairs").cloned()),
+        fetched
+            .inputs
+            .clone()
+            .flatten()
+            .map(|d| d.additional_properties.get("keyValuePairs").cloned()),
         Some(Some(json!([])))
     );
 }
@@ -340,7 +391,10 @@ async fn list_and_create_and_get_prompts() {
 #[tokio::test]
 async fn evaluations_create_posts_empty_object_then_get_and_list() {
     let mut server = mockito::Server::new_async().await;
-    let path = format!("{}/default/sessions/{SESSION}/prompts/{PROMPT}/evaluations", base());
+    let path = format!(
+        "{}/default/sessions/{SESSION}/prompts/{PROMPT}/evaluations",
+        base()
+    );
     let created = json!({
         "id": "b2d2c632-e799-4472-9b36-e5c84c065f72",
         "createdDateTime": "2025-10-22T20:12:57.8667119Z",
@@ -358,11 +412,15 @@ async fn evaluations_create_posts_empty_object_then_get_and_list() {
         "state": "completed", "executionCount": 0, "isCancelled": false,
         "result": {"content": "You are signed in as Lorenz X.\n", "type": "success", "previewState": "private"}
     });
-    let create = json_response(expect_common(server.mock("POST", path.as_str())), 201, &created)
-        .match_header("content-type", "application/json")
-        .match_body(Matcher::Exact("{}".to_string()))
-        .create_async()
-        .await;
+    let create = json_response(
+        expect_common(server.mock("POST", path.as_str())),
+        201,
+        &created,
+    )
+    .match_header("content-type", "application/json")
+    .match_body(Matcher::Exact("{}".to_string()))
+    .create_async()
+    .await;
     let get = json_response(
         expect_common(server.mock("GET", format!("{path}/{EVALUATION}").as_str())),
         200,
@@ -371,15 +429,29 @@ async fn evaluations_create_posts_empty_object_then_get_and_list() {
     .match_query(Matcher::Exact("%24select=state%2Cresult".to_string()))
     .create_async()
     .await;
-    let list = json_response(expect_common(server.mock("GET", path.as_str())), 200, &json!({"value": [done.clone()]}))
-        .match_query(Matcher::Exact("%24filter=state+eq+%27completed%27".to_string()))
-        .create_async()
-        .await;
-    let prompt = client(&server).workspace("default").session(SESSION).prompt(PROMPT);
+    let list = json_response(
+        expect_common(server.mock("GET", path.as_str())),
+        200,
+        &json!({"value": [done.clone()]}),
+    )
+    .match_query(Matcher::Exact(
+        "%24filter=state+eq+%27completed%27".to_string(),
+    ))
+    .create_async()
+    .await;
+    let prompt = client(&server)
+        .workspace("default")
+        .session(SESSION)
+        .prompt(PROMPT);
     let evaluation = prompt.evaluations().create().await.unwrap();
     assert_eq!(evaluation.state, Some(EvaluationState::Created));
     assert_eq!(evaluation.result, Some(None));
-    let fetched = prompt.evaluation(EVALUATION).get().select(["state", "result"]).await.unwrap();
+    let fetched = prompt
+        .evaluation(EVALUATION)
+        .get()
+        .select(["state", "result"])
+        .await
+        .unwrap();
     assert_eq!(fetched.state, Some(EvaluationState::Completed));
     assert_eq!(fetched.answer(), Some("You are signed in as Lorenz X.\n"));
     let result = fetched.result.clone().flatten().unwrap();
@@ -412,14 +484,31 @@ async fn ids_stay_one_path_segment_and_bad_ids_are_refused_before_sending() {
     .create_async()
     .await;
     let client = client(&server);
-    let session = client.workspace("de fault/../x").session("a?b#c%d").get().await.unwrap();
+    let session = client
+        .workspace("de fault/../x")
+        .session("a?b#c%d")
+        .get()
+        .await
+        .unwrap();
     assert_eq!(session.id.as_deref(), Some("a?b#c%d"));
     mock.assert_async().await;
 
-    let any = server.mock("GET", Matcher::Any).expect(0).create_async().await;
+    let any = server
+        .mock("GET", Matcher::Any)
+        .expect(0)
+        .create_async()
+        .await;
     for bad in ["", "a\nb", "tab\there", "..", "."] {
-        let error = client.workspace("default").session(bad).get().await.unwrap_err();
-        assert!(matches!(error, Error::InvalidRequest(_)), "{bad:?}: {error}");
+        let error = client
+            .workspace("default")
+            .session(bad)
+            .get()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidRequest(_)),
+            "{bad:?}: {error}"
+        );
     }
     any.assert_async().await;
 }
@@ -427,7 +516,11 @@ async fn ids_stay_one_path_segment_and_bad_ids_are_refused_before_sending() {
 #[tokio::test]
 async fn unsupported_query_options_are_refused_before_sending() {
     let mut server = mockito::Server::new_async().await;
-    let any = server.mock("GET", Matcher::Any).expect(0).create_async().await;
+    let any = server
+        .mock("GET", Matcher::Any)
+        .expect(0)
+        .create_async()
+        .await;
     let error = client(&server)
         .workspaces()
         .list()
@@ -435,7 +528,12 @@ async fn unsupported_query_options_are_refused_before_sending() {
         .page()
         .await
         .unwrap_err();
-    assert!(error.to_string().contains("list_workspaces does not support $top"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("list_workspaces does not support $top"),
+        "{error}"
+    );
     let error = client(&server)
         .workspace("default")
         .sessions()
