@@ -642,3 +642,27 @@ async fn tokens_never_show_in_debug_or_errors() {
     let error = Error::Auth(auth::AuthError::provider("could not refresh"));
     assert!(!format!("{error:?} {error}").contains(TOKEN));
 }
+
+#[tokio::test]
+async fn client_is_cheap_to_clone_send_sync_and_its_futures_can_be_spawned() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<Client>();
+    let mut server = mockito::Server::new_async().await;
+    let mock = server
+        .mock("GET", sessions_path())
+        .with_body(page(&["a"], None))
+        .expect(4)
+        .create_async()
+        .await;
+    let client = builder(&server).build().unwrap();
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.workspace("default").sessions().list().page().await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().value.len(), 1);
+    }
+    mock.assert_async().await;
+}
