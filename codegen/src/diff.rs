@@ -69,10 +69,14 @@
 //! members of each type present in both versions, and a change is reported once, on the type that
 //! declares the member; derived types inherit it. A member moved from a type to its base is no
 //! change for the derived type (its fields stay the same) and shows as added on the base.
-//! Operations are matched by method and path first, then by id. Changes that do not reach the
-//! generated client are not reported: descriptions and other annotations (except the Capabilities
-//! restrictions, through the operations they decide), default values, enum member values (the wire
-//! uses names), and actions and functions (the generator does not emit them).
+//! Operations are matched by method and path first, then by id; when they cannot be derived for
+//! one side (a full `$metadata` document has thousands of containment paths; the generator is
+//! meant for a slice), they are not compared and [`ApiDiff::warnings`] says so.
+//!
+//! Changes that do not reach the generated client are not reported: descriptions and other
+//! annotations (except the Capabilities restrictions, through the operations they decide),
+//! default values, enum member values (the wire uses names), and actions and functions (the
+//! generator does not emit them).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -322,8 +326,15 @@ impl ChangeKind {
     pub fn section(self) -> Section {
         use ChangeKind::*;
         match self {
-            TypeAdded | TypeRemoved | KindChanged | BaseTypeChanged | BecameAbstract
-            | BecameConcrete | BecameOpen | BecameClosed | TypeDefinitionChanged
+            TypeAdded
+            | TypeRemoved
+            | KindChanged
+            | BaseTypeChanged
+            | BecameAbstract
+            | BecameConcrete
+            | BecameOpen
+            | BecameClosed
+            | TypeDefinitionChanged
             | RustNameChanged => Section::Types,
             PropertyAdded
             | PropertyRemoved
@@ -459,19 +470,23 @@ impl Serialize for Change {
 /// The changes from an old model to a new one, sorted by section, element and kind.
 ///
 /// Serializes as `{"breaking": N, "additive": M, "changes": [{"section", "kind", "impact",
-/// "element", "old", "new"}, ...]}`.
+/// "element", "old", "new"}, ...], "warnings": [...]}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApiDiff {
     /// Every change.
     pub changes: Vec<Change>,
+    /// What could not be compared, e.g. the operations of a full `$metadata` document (the
+    /// generator derives operations for a slice, not for all of Graph). Not changes.
+    pub warnings: Vec<String>,
 }
 
 impl Serialize for ApiDiff {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("ApiDiff", 3)?;
+        let mut s = serializer.serialize_struct("ApiDiff", 4)?;
         s.serialize_field("breaking", &self.count(Impact::Breaking))?;
         s.serialize_field("additive", &self.count(Impact::Additive))?;
         s.serialize_field("changes", &self.changes)?;
+        s.serialize_field("warnings", &self.warnings)?;
         s.end()
     }
 }
@@ -502,8 +517,8 @@ impl ApiDiff {
         self.changes.iter().filter(move |c| c.kind == kind)
     }
 
-    /// The Markdown report: a title naming both sides, a summary line with the counts, then one
-    /// table per section that has changes, each row tagged breaking or additive.
+    /// The Markdown report: a title naming both sides, the warnings, a summary line with the
+    /// counts, then one table per section that has changes, each row tagged breaking or additive.
     pub fn to_markdown(&self, old_label: &str, new_label: &str) -> String {
         let mut out = String::new();
         let _ = writeln!(
@@ -512,6 +527,9 @@ impl ApiDiff {
             cell(old_label),
             cell(new_label)
         );
+        for warning in &self.warnings {
+            let _ = writeln!(out, "> **Warning:** {warning}\n");
+        }
         if self.is_empty() {
             out.push_str("No API changes.\n");
             return out;
@@ -559,22 +577,37 @@ impl ApiDiff {
 
 /// Escapes text for a Markdown table cell inside backticks.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('`', "'").replace('\n', " ")
+    text.replace('|', "\\|")
+        .replace('`', "'")
+        .replace('\n', " ")
 }
 
 /// Compares two models and classifies every change for Rust callers of the generated client.
 ///
-/// When the operations of one side cannot be derived (the generator would fail on it too), the
-/// operations of that side count as empty, so every operation of the other side is reported.
+/// When the operations of either side cannot be derived ([`derive_operations`]: the generator
+/// would fail on it too, or it is a full document with thousands of containment paths), the
+/// operations and Rust names are not compared and [`ApiDiff::warnings`] says so.
 pub fn diff(old: &Model, new: &Model) -> ApiDiff {
     let mut changes = Vec::new();
     let old_types = type_index(old);
     let new_types = type_index(new);
     diff_types(old, new, &old_types, &new_types, &mut changes);
-    let old_ops = operations(old).unwrap_or_default();
-    let new_ops = operations(new).unwrap_or_default();
-    diff_rust_names(old, new, &old_ops, &new_ops, &mut changes);
-    diff_operations(&old_ops, &new_ops, &mut changes);
+    let mut warnings = Vec::new();
+    match (derive_operations(old), derive_operations(new)) {
+        (Ok(old_ops), Ok(new_ops)) => {
+            diff_rust_names(old, new, &old_ops, &new_ops, &mut changes);
+            diff_operations(&old_ops, &new_ops, &mut changes);
+        }
+        (old_ops, new_ops) => {
+            for (side, result) in [("old", old_ops), ("new", new_ops)] {
+                if let Err(err) = result {
+                    warnings.push(format!(
+                        "operations and Rust names not compared: the {side} spec's operations cannot be derived: {err}"
+                    ));
+                }
+            }
+        }
+    }
     changes.sort_by(|a, b| {
         (a.section(), &a.element, a.kind, &a.old, &a.new).cmp(&(
             b.section(),
@@ -585,7 +618,56 @@ pub fn diff(old: &Model, new: &Model) -> ApiDiff {
         ))
     });
     changes.dedup();
-    ApiDiff { changes }
+    ApiDiff { changes, warnings }
+}
+
+/// The most contained navigation paths the operations are derived for. Microsoft's full
+/// documents have far more (the walk is exponential in them); a slice has a handful.
+pub const MAX_NAVIGATION_PATHS: usize = 10_000;
+
+/// Counts the contained navigation paths [`operations`] would walk (each gives up to six
+/// operations), counting no further than just past `limit`.
+pub fn count_navigation_paths(model: &Model, limit: usize) -> usize {
+    fn walk(
+        model: &Model,
+        type_name: &str,
+        visited: &mut BTreeSet<String>,
+        count: &mut usize,
+        limit: usize,
+    ) {
+        for navigation in model.all_navigation(type_name) {
+            if *count > limit {
+                return;
+            }
+            let target = &navigation.type_ref.name;
+            if !navigation.contains_target || visited.contains(target) {
+                continue;
+            }
+            *count += 1;
+            visited.insert(target.clone());
+            walk(model, target, visited, count, limit);
+            visited.remove(target);
+        }
+    }
+    let mut count = 0;
+    for container in model.containers() {
+        for child in container.singletons.iter().chain(&container.entity_sets) {
+            let mut visited = BTreeSet::from([child.type_ref.name.clone()]);
+            walk(model, &child.type_ref.name, &mut visited, &mut count, limit);
+        }
+    }
+    count
+}
+
+/// The operations of a model, or why they cannot be derived (more than
+/// [`MAX_NAVIGATION_PATHS`], or an [`operations`] error).
+pub fn derive_operations(model: &Model) -> Result<Vec<ApiOperation>, String> {
+    if count_navigation_paths(model, MAX_NAVIGATION_PATHS) > MAX_NAVIGATION_PATHS {
+        return Err(format!(
+            "more than {MAX_NAVIGATION_PATHS} contained navigation paths (a full document? slice it first)"
+        ));
+    }
+    operations(model).map_err(|e| e.to_string())
 }
 
 /// The category of a named type, for the types section.
@@ -680,8 +762,10 @@ fn diff_types(
                     };
                     changes.push(Change::new(kind, name, None, None));
                 }
-                let old_members: BTreeSet<&str> = o.members.iter().map(|m| m.name.as_str()).collect();
-                let new_members: BTreeSet<&str> = n.members.iter().map(|m| m.name.as_str()).collect();
+                let old_members: BTreeSet<&str> =
+                    o.members.iter().map(|m| m.name.as_str()).collect();
+                let new_members: BTreeSet<&str> =
+                    n.members.iter().map(|m| m.name.as_str()).collect();
                 for member in old_members.difference(&new_members) {
                     changes.push(Change::new(
                         ChangeKind::EnumMemberRemoved,
@@ -699,17 +783,15 @@ fn diff_types(
                     ));
                 }
             }
-            (Some(TypeKind::Definition(o)), Some(TypeKind::Definition(n))) => {
-                if o.underlying_type.name != n.underlying_type.name
-                    || o.underlying_type.collection != n.underlying_type.collection
-                {
-                    changes.push(Change::new(
-                        ChangeKind::TypeDefinitionChanged,
-                        name,
-                        Some(type_text(&o.underlying_type)),
-                        Some(type_text(&n.underlying_type)),
-                    ));
-                }
+            (Some(TypeKind::Definition(o)), Some(TypeKind::Definition(n)))
+                if type_text(&o.underlying_type) != type_text(&n.underlying_type) =>
+            {
+                changes.push(Change::new(
+                    ChangeKind::TypeDefinitionChanged,
+                    name,
+                    Some(type_text(&o.underlying_type)),
+                    Some(type_text(&n.underlying_type)),
+                ));
             }
             _ => {}
         }
@@ -856,7 +938,10 @@ fn diff_structured(old: &Model, new: &Model, name: &str, changes: &mut Vec<Chang
     {
         let inherited = match (&old_base, &new_base) {
             (Some(ob), Some(nb)) if ob == nb => {
-                o.key.is_empty() && n.key.is_empty() && old.key(ob) == old_key && new.key(nb) == new_key
+                o.key.is_empty()
+                    && n.key.is_empty()
+                    && old.key(ob) == old_key
+                    && new.key(nb) == new_key
             }
             _ => false,
         };
@@ -897,7 +982,12 @@ fn diff_members(
         let element = format!("{owner}/{name}");
         let Some(o) = old.get(name) else {
             if reported_here(None, Some(n)) {
-                changes.push(Change::new(kinds.added, element, None, Some(member_text(n))));
+                changes.push(Change::new(
+                    kinds.added,
+                    element,
+                    None,
+                    Some(member_text(n)),
+                ));
             }
             continue;
         };

@@ -19,4 +19,5 @@ pub mod openapi;
 pub mod operations;
 pub mod rust_handles;
 pub mod rust_models;
+pub mod slice;
 pub mod surface;

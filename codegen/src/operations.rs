@@ -451,7 +451,14 @@ fn item_operations(
 /// Gives each operation a natural id (`list_sessions`, `get_evaluation`); ids that would clash
 /// are prefixed with their parent types (`list_workspace_sessions`).
 fn name_operations(operations: Vec<Found>) -> Result<Vec<ApiOperation>, OperationsError> {
-    let base_name = |op: &ApiOperation, depth: usize, ancestors: &[String]| -> String {
+    // Two vocabularies to disambiguate with, tried in order: the ancestor types
+    // (`list_workspace_sessions`), then the URL segments of the ancestors, which always differ
+    // between two paths (`site/termStore/...` vs `site/termStores/{id}/...`).
+    let vocabularies: Vec<[Vec<String>; 2]> = operations
+        .iter()
+        .map(|(op, ancestor_types)| [ancestor_types.clone(), ancestor_segments(op)])
+        .collect();
+    let base_name = |op: &ApiOperation, words_before: &[String]| -> String {
         let subject = match op.verb {
             Verb::List | Verb::Count => op
                 .segments
@@ -465,16 +472,21 @@ fn name_operations(operations: Vec<Found>) -> Result<Vec<ApiOperation>, Operatio
             _ => simple_name(&op.entity_type).to_string(),
         };
         let mut words = vec![op.verb.as_str().to_string()];
-        words.extend(ancestors.iter().take(depth).rev().cloned());
+        words.extend(words_before.iter().rev().cloned());
         words.push(subject);
         words.join("_").to_snake_case()
     };
-    let mut depth = vec![0usize; operations.len()];
+    // Per operation: which vocabulary, and how many of its words (nearest first).
+    let mut choice = vec![(0usize, 0usize); operations.len()];
     loop {
         let names: Vec<String> = operations
             .iter()
-            .zip(&depth)
-            .map(|((op, ancestors), d)| base_name(op, *d, ancestors))
+            .zip(&choice)
+            .zip(&vocabularies)
+            .map(|(((op, _), (v, depth)), words)| {
+                let vocabulary = &words[*v];
+                base_name(op, &vocabulary[..(*depth).min(vocabulary.len())])
+            })
             .collect();
         let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, name) in names.iter().enumerate() {
@@ -498,8 +510,12 @@ fn name_operations(operations: Vec<Found>) -> Result<Vec<ApiOperation>, Operatio
         }
         let mut progressed = false;
         for i in clashes {
-            if depth[i] < operations[i].1.len() {
-                depth[i] += 1;
+            let (v, depth) = choice[i];
+            if depth < vocabularies[i][v].len() {
+                choice[i] = (v, depth + 1);
+                progressed = true;
+            } else if v + 1 < vocabularies[i].len() {
+                choice[i] = (v + 1, 1);
                 progressed = true;
             }
         }
@@ -512,6 +528,25 @@ fn name_operations(operations: Vec<Found>) -> Result<Vec<ApiOperation>, Operatio
             return Err(OperationsError::DuplicateId(name));
         }
     }
+}
+
+/// The navigation segments of an operation's path, nearest first: for list and count, those above
+/// the collection (whose name is already the subject); for the others, the collection too (their
+/// subject is the type, which two collections can share).
+fn ancestor_segments(op: &ApiOperation) -> Vec<String> {
+    let mut names: Vec<String> = op
+        .segments
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Navigation { name, .. } if name != "$count" => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    if matches!(op.verb, Verb::List | Verb::Count) {
+        names.pop();
+    }
+    names.reverse();
+    names
 }
 
 /// Renders segments as an OpenAPI path template.

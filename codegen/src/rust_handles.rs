@@ -151,52 +151,79 @@ pub fn handles(
             .max_by_key(|p| p.len())
             .cloned();
     }
-    // Struct names, disambiguated by the anchor's type when needed.
-    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for node in nodes.values() {
-        by_name
-            .entry(base_struct_name(types, node))
-            .or_default()
-            .push(node.path.clone());
-    }
+    // Struct names: the plain name, else prefixed with the anchor's type, else spelled out from
+    // the whole path (unique, as paths are).
     let anchors_types: BTreeMap<String, String> = nodes
         .values()
         .map(|n| (n.path.clone(), n.entity_type.clone()))
         .collect();
-    for (name, paths) in by_name {
-        for path in &paths {
-            if let Some(node) = nodes.get_mut(path) {
-                node.struct_name = if paths.len() == 1 {
-                    name.clone()
-                } else {
-                    let prefix = node
-                        .anchor
-                        .as_ref()
-                        .and_then(|a| anchors_types.get(a))
-                        .map(|t| simple_name(t).to_upper_camel_case())
-                        .unwrap_or_else(|| "Root".to_string());
-                    format!("{prefix}{name}")
-                };
-            }
+    let struct_candidates: BTreeMap<String, Vec<String>> = nodes
+        .values()
+        .map(|node| {
+            let base = base_struct_name(types, node);
+            let anchor = node
+                .anchor
+                .as_ref()
+                .and_then(|a| anchors_types.get(a))
+                .map(|t| simple_name(t).to_upper_camel_case())
+                .unwrap_or_else(|| "Root".to_string());
+            let spelled: String = path_words(&node.path)
+                .iter()
+                .map(|w| w.to_upper_camel_case())
+                .collect();
+            let spelled = match node.kind {
+                NodeKind::Item => format!("{spelled}{base}"),
+                _ => format!("{spelled}Handle"),
+            };
+            (
+                node.path.clone(),
+                vec![base.clone(), format!("{anchor}{base}"), spelled],
+            )
+        })
+        .collect();
+    for (path, name) in unique_names(&struct_candidates, |_| String::new())? {
+        if let Some(node) = nodes.get_mut(&path) {
+            node.struct_name = name;
         }
     }
 
     let mut items = Vec::new();
+    // Accessor names per anchor: `term(id)`, else `children_term(id)`, else spelled from the path.
+    let mut accessor_candidates: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for node in nodes.values() {
+        let own: Vec<String> = path_words(&node.path)
+            .into_iter()
+            .skip(node.anchor.as_deref().map_or(0, |a| path_words(a).len()))
+            .map(|w| w.to_snake_case())
+            .collect();
+        let names = match node.kind {
+            NodeKind::Item => {
+                let singular = simple_name(&node.entity_type).to_snake_case();
+                vec![
+                    singular.clone(),
+                    format!("{}_{singular}", node.navigation.to_snake_case()),
+                    format!("{}_{singular}", own.join("_")),
+                ]
+            }
+            _ => vec![node.navigation.to_snake_case(), own.join("_")],
+        };
+        accessor_candidates.insert(node.path.clone(), names);
+    }
+    let anchor_of: BTreeMap<String, String> = nodes
+        .values()
+        .map(|n| (n.path.clone(), n.anchor.clone().unwrap_or_default()))
+        .collect();
+    let accessor_names = unique_names(&accessor_candidates, |path| {
+        anchor_of.get(path).cloned().unwrap_or_default()
+    })?;
     let mut accessors: BTreeMap<Option<String>, Vec<(String, TokenStream)>> = BTreeMap::new();
     for node in nodes.values() {
-        let (name, tokens) = accessor(node, &nodes);
+        let name = accessor_names.get(&node.path).cloned().unwrap_or_default();
+        let tokens = accessor(node, &name);
         accessors
             .entry(node.anchor.clone())
             .or_default()
             .push((name, tokens));
-    }
-    for list in accessors.values() {
-        let mut seen = std::collections::BTreeSet::new();
-        for (name, _) in list {
-            if !seen.insert(name) {
-                return Err(HandlesError::DuplicateAccessor(name.clone()));
-            }
-        }
     }
     for node in nodes.values() {
         let struct_name = ident(&node.struct_name);
@@ -279,7 +306,7 @@ fn base_struct_name(_types: &TypeSet, node: &Node) -> String {
 }
 
 /// The accessor that reaches `node` from its anchor: `sessions()`, `session(id)`, `security_copilot()`.
-fn accessor(node: &Node, nodes: &BTreeMap<String, Node>) -> (String, TokenStream) {
+fn accessor(node: &Node, name: &str) -> TokenStream {
     let struct_name = ident(&node.struct_name);
     let inherited: Vec<Ident> = match node.kind {
         NodeKind::Item => node.keys[..node.keys.len().saturating_sub(1)]
@@ -288,15 +315,11 @@ fn accessor(node: &Node, nodes: &BTreeMap<String, Node>) -> (String, TokenStream
             .collect(),
         _ => node.keys.iter().map(|k| ident(&key_field(k))).collect(),
     };
-    let _ = nodes;
+    let method = ident(name);
     match node.kind {
         NodeKind::Collection | NodeKind::Single => {
-            let name = node.navigation.to_snake_case();
-            let method = ident(&name);
             let doc = format!(" `{}`", node.path);
-            (
-                name,
-                quote! {
+            quote! {
                     #[doc = #doc]
                     pub fn #method(&self) -> crate::resources::#struct_name {
                         crate::resources::#struct_name {
@@ -304,12 +327,9 @@ fn accessor(node: &Node, nodes: &BTreeMap<String, Node>) -> (String, TokenStream
                             #(#inherited: self.#inherited.clone(),)*
                         }
                     }
-                },
-            )
+            }
         }
         NodeKind::Item => {
-            let name = simple_name(&node.entity_type).to_snake_case();
-            let method = ident(&name);
             let key = node.keys.last();
             let own = key.map(|k| ident(&key_field(k)));
             let doc = format!(
@@ -318,9 +338,7 @@ fn accessor(node: &Node, nodes: &BTreeMap<String, Node>) -> (String, TokenStream
                 simple_name(&node.entity_type),
                 key.map(|k| k.key_property.as_str()).unwrap_or("key")
             );
-            (
-                name,
-                quote! {
+            quote! {
                     #[doc = #doc]
                     pub fn #method(&self, #own: impl Into<String>) -> crate::resources::#struct_name {
                         crate::resources::#struct_name {
@@ -329,8 +347,74 @@ fn accessor(node: &Node, nodes: &BTreeMap<String, Node>) -> (String, TokenStream
                             #own: #own.into(),
                         }
                     }
-                },
-            )
+            }
+        }
+    }
+}
+
+/// The navigation names of a path template (keys left out).
+fn path_words(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|w| !w.is_empty() && !w.starts_with('{'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Picks, for each key, the first candidate name that is unique within its scope, moving every
+/// clashing key to its next candidate until none clash.
+fn unique_names(
+    candidates: &BTreeMap<String, Vec<String>>,
+    scope: impl Fn(&str) -> String,
+) -> Result<BTreeMap<String, String>, HandlesError> {
+    let mut level: BTreeMap<&str, usize> = candidates.keys().map(|k| (k.as_str(), 0)).collect();
+    loop {
+        let chosen: BTreeMap<&str, (String, String)> = candidates
+            .iter()
+            .map(|(key, names)| {
+                let i = level
+                    .get(key.as_str())
+                    .copied()
+                    .unwrap_or(0)
+                    .min(names.len().saturating_sub(1));
+                (
+                    key.as_str(),
+                    (scope(key), names.get(i).cloned().unwrap_or_default()),
+                )
+            })
+            .collect();
+        let mut groups: BTreeMap<&(String, String), Vec<&str>> = BTreeMap::new();
+        for (key, name) in &chosen {
+            groups.entry(name).or_default().push(key);
+        }
+        let clashing: Vec<&str> = groups
+            .values()
+            .filter(|g| g.len() > 1)
+            .flatten()
+            .copied()
+            .collect();
+        if clashing.is_empty() {
+            return Ok(chosen
+                .into_iter()
+                .map(|(k, (_, name))| (k.to_string(), name))
+                .collect());
+        }
+        let mut progressed = false;
+        for key in clashing {
+            let max = candidates.get(key).map_or(0, |c| c.len().saturating_sub(1));
+            if let Some(l) = level.get_mut(key) {
+                if *l < max {
+                    *l += 1;
+                    progressed = true;
+                }
+            }
+        }
+        if !progressed {
+            let name = groups
+                .iter()
+                .find(|(_, g)| g.len() > 1)
+                .map(|((_, n), _)| n.clone())
+                .unwrap_or_default();
+            return Err(HandlesError::DuplicateAccessor(name));
         }
     }
 }

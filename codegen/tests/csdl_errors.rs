@@ -28,7 +28,10 @@ fn broken_xml_names_line_and_column() {
     let error = read_str("broken.xml", &text).unwrap_err();
     assert!(matches!(error.kind, CsdlErrorKind::Xml(_)), "{error}");
     assert_eq!(&*error.location.file, "broken.xml");
-    assert!(error.location.position.line >= line_of(&text, "<Property"), "{error}");
+    assert!(
+        error.location.position.line >= line_of(&text, "<Property"),
+        "{error}"
+    );
     assert!(error.to_string().starts_with("broken.xml:"), "{error}");
 }
 
@@ -38,7 +41,10 @@ fn truncated_file_is_an_error_naming_the_open_element() {
     let truncated = &text[..text.find("</Schema>").unwrap()];
     let error = read_str("cut.xml", truncated).unwrap_err();
     assert!(matches!(error.kind, CsdlErrorKind::Xml(_)), "{error}");
-    assert!(error.element.contains("EntityType") || error.element.contains("Schema"), "{error}");
+    assert!(
+        error.element.contains("EntityType") || error.element.contains("Schema"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -53,9 +59,18 @@ fn unknown_type_reference_names_the_property_and_line() {
     let body = "      <EntityType Name=\"a\">\n        <Key><PropertyRef Name=\"id\"/></Key>\n        <Property Name=\"id\" Type=\"Edm.String\" Nullable=\"false\"/>\n        <Property Name=\"b\" Type=\"t.missing\"/>\n      </EntityType>\n";
     let text = doc(body);
     let error = build(body).unwrap_err();
-    assert_eq!(error.kind, CsdlErrorKind::UnknownType("t.missing".to_string()));
-    assert_eq!(error.element, "<Property Name=\"b\"> of <EntityType Name=\"a\">");
-    assert_eq!(error.location.position.line, line_of(&text, "<Property Name=\"b\""));
+    assert_eq!(
+        error.kind,
+        CsdlErrorKind::UnknownType("t.missing".to_string())
+    );
+    assert_eq!(
+        error.element,
+        "<Property Name=\"b\"> of <EntityType Name=\"a\">"
+    );
+    assert_eq!(
+        error.location.position.line,
+        line_of(&text, "<Property Name=\"b\"")
+    );
     assert_eq!(error.location.position.column, 9);
 }
 
@@ -63,7 +78,10 @@ fn unknown_type_reference_names_the_property_and_line() {
 fn unknown_edm_primitive_is_rejected() {
     let body = "      <ComplexType Name=\"c\">\n        <Property Name=\"when\" Type=\"Edm.DateTime\"/>\n      </ComplexType>\n";
     let error = build(body).unwrap_err();
-    assert_eq!(error.kind, CsdlErrorKind::UnknownPrimitive("Edm.DateTime".to_string()));
+    assert_eq!(
+        error.kind,
+        CsdlErrorKind::UnknownPrimitive("Edm.DateTime".to_string())
+    );
     assert!(error.to_string().contains("Edm.DateTime"), "{error}");
 }
 
@@ -84,7 +102,10 @@ fn base_type_cycle_is_rejected() {
 fn duplicate_type_and_property_names_are_rejected() {
     let body = "      <ComplexType Name=\"a\"/>\n      <EnumType Name=\"a\"><Member Name=\"x\"/></EnumType>\n";
     let error = build(body).unwrap_err();
-    assert!(matches!(&error.kind, CsdlErrorKind::Duplicate { what: "type", name, .. } if name == "test.ns.a"), "{error}");
+    assert!(
+        matches!(&error.kind, CsdlErrorKind::Duplicate { what: "type", name, .. } if name == "test.ns.a"),
+        "{error}"
+    );
 
     let body = "      <ComplexType Name=\"c\">\n        <Property Name=\"x\" Type=\"Edm.String\"/>\n        <Property Name=\"x\" Type=\"Edm.Int32\"/>\n      </ComplexType>\n";
     let error = build(body).unwrap_err();
@@ -111,10 +132,17 @@ fn overlay_targeting_a_missing_element_fails() {
         TAIL
     );
     let overlay = read_str("overlay.xml", &overlay_text).unwrap();
-    let error = Model::build_with_overlays(vec![fragment.clone()], vec![overlay.clone()]).unwrap_err();
-    assert_eq!(error.kind, CsdlErrorKind::UnknownTarget("test.ns.c/y".to_string()));
+    let error =
+        Model::build_with_overlays(vec![fragment.clone()], vec![overlay.clone()]).unwrap_err();
+    assert_eq!(
+        error.kind,
+        CsdlErrorKind::UnknownTarget("test.ns.c/y".to_string())
+    );
     assert_eq!(&*error.location.file, "overlay.xml");
-    assert_eq!(error.location.position.line, line_of(&overlay_text, "<Annotations"));
+    assert_eq!(
+        error.location.position.line,
+        line_of(&overlay_text, "<Annotations")
+    );
     // The same block in a base document is tolerated and reported.
     let model = Model::build(vec![fragment, overlay]).unwrap();
     assert_eq!(model.warnings().len(), 1);
@@ -126,10 +154,16 @@ fn invalid_attribute_values_are_rejected() {
     let error = build(body).unwrap_err();
     assert_eq!(
         error.kind,
-        CsdlErrorKind::InvalidAttribute { attribute: "Nullable", value: "maybe".to_string() }
+        CsdlErrorKind::InvalidAttribute {
+            attribute: "Nullable",
+            value: "maybe".to_string()
+        }
     );
     let body = "      <ComplexType Name=\"c\">\n        <Property Type=\"Edm.String\"/>\n      </ComplexType>\n";
-    assert_eq!(build(body).unwrap_err().kind, CsdlErrorKind::MissingAttribute("Name"));
+    assert_eq!(
+        build(body).unwrap_err().kind,
+        CsdlErrorKind::MissingAttribute("Name")
+    );
 }
 
 #[test]

@@ -15,7 +15,10 @@ fn golden_files_are_up_to_date() {
     let model = load_spec(&spec_files(&spec_dir())).expect("spec loads");
     let generated = generate(&model).expect("spec generates");
     let openapi = serde_json::to_string_pretty(&generated.openapi).unwrap() + "\n";
-    let files = [("openapi.json", openapi), ("surface.txt", generated.surface)];
+    let files = [
+        ("openapi.json", openapi),
+        ("surface.txt", generated.surface),
+    ];
     let dir = spec_dir().join("generated");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(&dir).unwrap();

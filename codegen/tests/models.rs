@@ -44,22 +44,45 @@ fn generated() -> String {
 fn property_shapes() {
     let code = generated();
     let squash = code.split_whitespace().collect::<String>();
-    assert!(squash.contains("pubid:Option<String>"), "non-nullable: Option<T>");
-    assert!(squash.contains("publabel:Option<Option<String>>"), "nullable: tri-state");
+    assert!(
+        squash.contains("pubid:Option<String>"),
+        "non-nullable: Option<T>"
+    );
+    assert!(
+        squash.contains("publabel:Option<Option<String>>"),
+        "nullable: tri-state"
+    );
     assert!(squash.contains("pubsize:Option<i64>"));
     assert!(squash.contains("with=\"crate::codec::int64::option\""));
     assert!(squash.contains("pubseen:Option<Option<::chrono::DateTime<::chrono::Utc>>>"));
     assert!(squash.contains("with=\"crate::codec::datetime::nullable\""));
-    assert!(squash.contains("pubkinds:Option<crate::codec::FlagSet<Kinds>>"), "flags are sets");
-    assert!(squash.contains("pubtype_:Option<Option<String>>"), "keywords escaped");
-    assert!(squash.contains("pubnext:Option<Option<Box<Node>>>"), "recursion boxed");
-    assert!(squash.contains("pubchildren:Option<Vec<Node>>"), "collections need no box");
-    assert!(squash.contains("#[serde(flatten)]pubadditional_properties:::serde_json::Map<String,::serde_json::Value>"));
+    assert!(
+        squash.contains("pubkinds:Option<crate::codec::FlagSet<Kinds>>"),
+        "flags are sets"
+    );
+    assert!(
+        squash.contains("pubtype_:Option<Option<String>>"),
+        "keywords escaped"
+    );
+    assert!(
+        squash.contains("pubnext:Option<Option<Box<Node>>>"),
+        "recursion boxed"
+    );
+    assert!(
+        squash.contains("pubchildren:Option<Vec<Node>>"),
+        "collections need no box"
+    );
+    assert!(squash.contains(
+        "#[serde(flatten)]pubadditional_properties:::serde_json::Map<String,::serde_json::Value>"
+    ));
 }
 
 #[test]
 fn open_enum_catch_all_avoids_member_names() {
     let code = generated();
-    assert!(code.contains("Unrecognized,"), "the member `unrecognized` keeps its name");
+    assert!(
+        code.contains("Unrecognized,"),
+        "the member `unrecognized` keeps its name"
+    );
     assert!(code.contains("UnrecognizedValue(String)"), "{code}");
 }

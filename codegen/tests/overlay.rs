@@ -12,7 +12,11 @@ fn spec(name: &str) -> PathBuf {
 }
 
 fn ids(model: &Model) -> Vec<String> {
-    operations(model).unwrap().into_iter().map(|o| o.id).collect()
+    operations(model)
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect()
 }
 
 fn with_overlay(overlay: &str) -> Model {
@@ -48,11 +52,19 @@ fn overlay_declares_the_twelve_documented_operations() {
     let list_sessions = ops.iter().find(|o| o.id == "list_sessions").unwrap();
     assert_eq!(
         list_sessions.query_options,
-        [QueryOption::Top, QueryOption::Filter, QueryOption::Count, QueryOption::Select]
+        [
+            QueryOption::Top,
+            QueryOption::Filter,
+            QueryOption::Count,
+            QueryOption::Select
+        ]
     );
     assert_eq!(list_sessions.summary, "List sessions");
     let workspaces = ops.iter().find(|o| o.id == "list_workspaces").unwrap();
-    assert_eq!(workspaces.query_options, [QueryOption::Filter, QueryOption::Count, QueryOption::Select]);
+    assert_eq!(
+        workspaces.query_options,
+        [QueryOption::Filter, QueryOption::Count, QueryOption::Select]
+    );
     let create = ops.iter().find(|o| o.id == "create_session").unwrap();
     assert_eq!((create.method, create.success_status), ("POST", 201));
     let get_plugin_path = "/security/securityCopilot/workspaces/{workspace-id}/plugins";
@@ -72,11 +84,18 @@ fn without_the_overlay_every_sdk_operation_exists() {
         "count_evaluations",
         "delete_evaluation",
     ] {
-        assert!(ids.iter().any(|i| i == expected), "{expected} missing from {ids:?}");
+        assert!(
+            ids.iter().any(|i| i == expected),
+            "{expected} missing from {ids:?}"
+        );
     }
     let ops = operations(&model).unwrap();
     let plugin = ops.iter().find(|o| o.id == "get_plugin").unwrap();
-    assert!(plugin.path.ends_with("/plugins/{plugin-name}"), "plugins are keyed by name: {}", plugin.path);
+    assert!(
+        plugin.path.ends_with("/plugins/{plugin-name}"),
+        "plugins are keyed by name: {}",
+        plugin.path
+    );
     // Progenitor accepts the full surface too.
     let generated = generate(&model).unwrap();
     assert!(generated.client.contains("pub fn count_evaluations"));
@@ -87,9 +106,15 @@ fn without_the_overlay_every_sdk_operation_exists() {
 fn removing_a_restriction_adds_the_operation() {
     let overlay = std::fs::read_to_string(spec("overlay.xml")).unwrap();
     // The sessions block is the one with "Create session" in it; allow DELETE there.
-    let start = overlay.find("Target=\"microsoft.graph.security.securityCopilot.workspace/sessions\"").unwrap();
-    let delete_at = start + overlay[start..].find("<Annotation Term=\"Org.OData.Capabilities.V1.DeleteRestrictions\">").unwrap();
-    let end = delete_at + overlay[delete_at..].find("</Annotation>").unwrap() + "</Annotation>".len();
+    let start = overlay
+        .find("Target=\"microsoft.graph.security.securityCopilot.workspace/sessions\"")
+        .unwrap();
+    let delete_at = start
+        + overlay[start..]
+            .find("<Annotation Term=\"Org.OData.Capabilities.V1.DeleteRestrictions\">")
+            .unwrap();
+    let end =
+        delete_at + overlay[delete_at..].find("</Annotation>").unwrap() + "</Annotation>".len();
     let edited = format!("{}{}", &overlay[..delete_at], &overlay[end..]);
     let before = ids(&with_overlay(&overlay));
     let after = ids(&with_overlay(&edited));

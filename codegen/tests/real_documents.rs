@@ -4,14 +4,23 @@ use graph_security_copilot_codegen::csdl::{read_file, Model, StructuredKind, Typ
 use std::path::PathBuf;
 
 fn reference(name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference")).join(name)
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/reference"
+    ))
+    .join(name)
 }
 
 fn check_every_reference_resolves(model: &Model) -> usize {
     let mut checked = 0;
     for (name, t) in model.structured_types() {
         for p in &t.properties {
-            assert!(model.lookup(&p.type_ref.name).is_some(), "{name}/{}: {}", p.name, p.type_ref.raw);
+            assert!(
+                model.lookup(&p.type_ref.name).is_some(),
+                "{name}/{}: {}",
+                p.name,
+                p.type_ref.raw
+            );
             checked += 1;
         }
         for n in &t.navigation_properties {
@@ -23,7 +32,11 @@ fn check_every_reference_resolves(model: &Model) -> usize {
             checked += 1;
         }
         if let Some(base) = &t.base_type {
-            assert!(model.structured(&base.name).is_some(), "{name} base {}", base.raw);
+            assert!(
+                model.structured(&base.name).is_some(),
+                "{name} base {}",
+                base.raw
+            );
         }
     }
     checked
@@ -51,9 +64,14 @@ fn reads_graph_v1_metadata_completely() {
     );
     assert_eq!(model.key("microsoft.graph.user"), vec!["id".to_string()]);
     // Flags enums are recognised.
-    assert!(model.enum_types().any(|(_, e)| e.is_flags), "no IsFlags enum found");
+    assert!(
+        model.enum_types().any(|(_, e)| e.is_flags),
+        "no IsFlags enum found"
+    );
     // Out-of-line capability annotations land on navigation properties.
-    let security = model.structured("microsoft.graph.security").expect("security type");
+    let security = model
+        .structured("microsoft.graph.security")
+        .expect("security type");
     let alerts = security
         .navigation_properties
         .iter()
@@ -72,5 +90,8 @@ fn reads_graph_beta_usnat_metadata_completely() {
     let model = Model::build(vec![document]).expect("beta document resolves");
     assert!(model.structured_types().count() > 500);
     assert!(check_every_reference_resolves(&model) > 5_000);
-    assert!(model.containers().next().is_some(), "has an entity container");
+    assert!(
+        model.containers().next().is_some(),
+        "has an entity container"
+    );
 }

@@ -1,1 +1,247 @@
-fn main() {}
+//! `graph-spec`: tools for the CSDL documents graph-security-copilot is generated from.
+//!
+//! Exit codes: 0 on success, 2 on bad input or usage (clap's own usage errors exit with 2 too),
+//! 1 if the output cannot be written; `diff --deny-breaking` also exits with 1 when a change is
+//! breaking.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use graph_security_copilot_codegen::diff::{
+    count_navigation_paths, diff, load_input, Impact, MAX_NAVIGATION_PATHS,
+};
+use graph_security_copilot_codegen::generate::{load_spec, openapi_for};
+use graph_security_copilot_codegen::slice::{slice_file, SliceError};
+
+/// Tools for Microsoft Graph CSDL documents.
+#[derive(Debug, Parser)]
+#[command(name = "graph-spec", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Cut a self-contained CSDL document for some namespaces out of a full `$metadata`
+    /// document: their types, everything they reference, the containment path from the entity
+    /// container, and the annotations on what is kept.
+    Slice(SliceArgs),
+    /// Report the API changes between two versions of the spec, each classified breaking or
+    /// additive for Rust callers of the generated client (Markdown, or JSON with `--json`).
+    Diff(DiffArgs),
+    /// Print the OpenAPI document the client's build.rs feeds progenitor.
+    Openapi(OpenapiArgs),
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The old spec: a CSDL file (fragment or full document) or a spec directory
+    /// (`securityCopilot.csdl.xml`, plus its `overlay.xml` if present).
+    #[arg(value_name = "OLD")]
+    old: PathBuf,
+    /// The new spec, like OLD.
+    #[arg(value_name = "NEW")]
+    new: PathBuf,
+    /// An overlay applied to OLD and NEW when they are files (a spec directory brings its own).
+    #[arg(long, value_name = "FILE")]
+    overlay: Option<PathBuf>,
+    /// Print the report as JSON instead of Markdown.
+    #[arg(long)]
+    json: bool,
+    /// Exit with status 1 if any change is breaking.
+    #[arg(long)]
+    deny_breaking: bool,
+}
+
+#[derive(Debug, Args)]
+struct OpenapiArgs {
+    /// A spec directory, or CSDL files merged in order (fragment, then overlay).
+    #[arg(value_name = "SPEC", required = true)]
+    spec: Vec<PathBuf>,
+    /// Write to FILE (through a temporary file renamed into place) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct SliceArgs {
+    /// The full CSDL document (e.g. Graph's `$metadata`).
+    #[arg(long, value_name = "FULL.xml")]
+    metadata: PathBuf,
+    /// A namespace to keep, e.g. `microsoft.graph.security.securityCopilot` (repeatable).
+    #[arg(long = "namespace", value_name = "NS", required = true)]
+    namespaces: Vec<String>,
+    /// Where to write the slice (written to a temporary file, then renamed).
+    #[arg(short = 'o', long = "output", value_name = "OUT.xml")]
+    output: PathBuf,
+    /// Print nothing on success.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Slice(args) => run_slice(&args),
+        Command::Diff(args) => run_diff(&args),
+        Command::Openapi(args) => run_openapi(&args),
+    }
+}
+
+fn run_slice(args: &SliceArgs) -> ExitCode {
+    match slice_file(&args.metadata, &args.namespaces, &args.output) {
+        Ok(s) => {
+            if !args.quiet {
+                eprintln!(
+                    "graph-spec slice: wrote {} ({} bytes from {}): schemas {}; {} types, {} path types, {} operations, {} terms, {} annotation blocks",
+                    args.output.display(),
+                    s.output_bytes,
+                    s.input_bytes,
+                    s.schemas.join(", "),
+                    s.types,
+                    s.path_types,
+                    s.operations,
+                    s.terms,
+                    s.annotation_blocks,
+                );
+                for p in &s.paths {
+                    eprintln!("  containment path: {p}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("graph-spec slice: error: {err}");
+            match err {
+                SliceError::Write { .. } => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            }
+        }
+    }
+}
+
+fn run_diff(args: &DiffArgs) -> ExitCode {
+    if args.overlay.is_some() && args.old.is_dir() && args.new.is_dir() {
+        eprintln!("graph-spec diff: warning: --overlay ignored: spec directories use their own overlay.xml");
+    }
+    let load = |path: &Path| load_input(path, args.overlay.as_deref());
+    let (old, new) = match (load(&args.old), load(&args.new)) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(err), _) | (_, Err(err)) => {
+            eprintln!("graph-spec diff: error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = diff(&old, &new);
+    for warning in &report.warnings {
+        eprintln!("graph-spec diff: warning: {warning}");
+    }
+    let text = if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => json + "\n",
+            Err(err) => {
+                eprintln!("graph-spec diff: error: {err}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        report.to_markdown(
+            &args.old.display().to_string(),
+            &args.new.display().to_string(),
+        )
+    };
+    if let Err(err) = std::io::stdout().lock().write_all(text.as_bytes()) {
+        eprintln!("graph-spec diff: error: cannot write the report: {err}");
+        return ExitCode::from(1);
+    }
+    if args.deny_breaking && report.is_breaking() {
+        eprintln!(
+            "graph-spec diff: {} breaking change(s)",
+            report.count(Impact::Breaking)
+        );
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_openapi(args: &OpenapiArgs) -> ExitCode {
+    let model = match args.spec.as_slice() {
+        [one] => load_input(one, None),
+        files => match files.iter().find(|f| f.is_dir()) {
+            Some(dir) => {
+                eprintln!(
+                    "graph-spec openapi: error: {}: give either one spec directory or CSDL files",
+                    dir.display()
+                );
+                return ExitCode::from(2);
+            }
+            None => load_spec(files),
+        },
+    };
+    let document = match model.map_err(|e| e.to_string()).and_then(|model| {
+        if count_navigation_paths(&model, MAX_NAVIGATION_PATHS) > MAX_NAVIGATION_PATHS {
+            return Err(format!(
+                "more than {MAX_NAVIGATION_PATHS} contained navigation paths: slice the document first (graph-spec slice)"
+            ));
+        }
+        openapi_for(&model)
+            .map(|(document, _, _)| document)
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(document) => document,
+        Err(err) => {
+            eprintln!("graph-spec openapi: error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = match serde_json::to_string_pretty(&document) {
+        Ok(json) => json + "\n",
+        Err(err) => {
+            eprintln!("graph-spec openapi: error: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let written = match &args.output {
+        Some(path) => write_via_temp(path, text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write to stdout: {e}")),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("graph-spec openapi: error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes `contents` to a temporary file beside `path`, then renames it over `path`; on error
+/// the temporary file is removed and `path` is untouched.
+fn write_via_temp(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -572,7 +572,10 @@ impl Model {
             .enumerate()
             .flat_map(|(i, s)| {
                 let strict = self.strict_schemas.contains(&i);
-                s.annotation_blocks.iter().cloned().map(move |b| (strict, b))
+                s.annotation_blocks
+                    .iter()
+                    .cloned()
+                    .map(move |b| (strict, b))
             })
             .collect();
         for (strict, block) in blocks {

@@ -6,6 +6,7 @@
 //! non-key properties of path types, entity sets, bindings), which are cut out together with
 //! the whitespace before them, so the output keeps the input's formatting.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -15,7 +16,7 @@ use quick_xml::Reader;
 
 use super::error::{locate, SliceError};
 use super::index::{attr_value, ChildKind, Index, TopKind};
-use super::select::{Selection, DROP, FULL, PATH};
+use super::select::{Members, Selection, DROP, FULL, PATH};
 
 /// What pass 2 wrote.
 pub(crate) struct EmitStats {
@@ -104,7 +105,12 @@ impl<W: Write> Output<'_, W> {
 }
 
 /// Writes the slice to `out` (`out_path` names it in errors).
-pub(crate) fn emit<W: Write>(ix: &Index, sel: &Selection, out: W, out_path: &Path) -> Result<EmitStats, SliceError> {
+pub(crate) fn emit<W: Write>(
+    ix: &Index,
+    sel: &Selection,
+    out: W,
+    out_path: &Path,
+) -> Result<EmitStats, SliceError> {
     let file = File::open(&ix.file).map_err(|source| SliceError::Read {
         path: ix.file.clone(),
         source,
@@ -116,6 +122,22 @@ pub(crate) fn emit<W: Write>(ix: &Index, sel: &Selection, out: W, out_path: &Pat
         bytes: 0,
     };
     let mut buf = Vec::new();
+
+    // The declared members of kept types, to check annotation targets and binding paths
+    // (documents do have annotations on members that do not exist).
+    let mut members = Members::new();
+    for (i, top) in ix.tops.iter().enumerate() {
+        let kind = top.kind();
+        if matches!(
+            kind,
+            TopKind::EntityType | TopKind::ComplexType | TopKind::EnumType
+        ) && sel.types[top.item as usize] != DROP
+        {
+            let (start, len) = ix.top_span(i as u32);
+            input.read(start, len, &mut buf)?;
+            members.insert(top.item, member_names(&buf));
+        }
+    }
 
     // Decide every top-level element first: a schema is written only if something in it is.
     let mut keep = vec![false; ix.tops.len()];
@@ -132,8 +154,10 @@ pub(crate) fn emit<W: Write>(ix: &Index, sel: &Selection, out: W, out_path: &Pat
             TopKind::Annotations => {
                 let head = ix.names.canon(top.item);
                 if sel.head_kept(ix, head) {
-                    input.read(top.start, top.len(), &mut buf)?;
-                    let kept = annotations_target(&buf).is_some_and(|t| sel.target_kept(ix, &t));
+                    let (start, len) = ix.top_span(i as u32);
+                    input.read(start, len, &mut buf)?;
+                    let kept =
+                        annotations_target(&buf).is_some_and(|t| sel.target_kept(ix, &members, &t));
                     annotation_blocks += usize::from(kept);
                     kept
                 } else {
@@ -187,8 +211,9 @@ pub(crate) fn emit<W: Write>(ix: &Index, sel: &Selection, out: W, out_path: &Pat
                 continue;
             }
             let top = ix.tops[i as usize];
-            let child_indent = input.indent(top.start, b"      ")?;
-            input.read(top.start, top.len(), &mut buf)?;
+            let (start, len) = ix.top_span(i);
+            let child_indent = input.indent(start, b"      ")?;
+            input.read(start, len, &mut buf)?;
             filtered.clear();
             let result = match top.kind() {
                 TopKind::EntityType | TopKind::ComplexType => {
@@ -203,7 +228,7 @@ pub(crate) fn emit<W: Write>(ix: &Index, sel: &Selection, out: W, out_path: &Pat
                             container_children.push(ch.name.to_string());
                         }
                     }
-                    filter_container(ix, sel, c, &buf, &mut filtered)
+                    filter_container(ix, sel, &members, c, &buf, &mut filtered)
                 }
                 _ => {
                     filtered.extend_from_slice(&buf);
@@ -213,7 +238,7 @@ pub(crate) fn emit<W: Write>(ix: &Index, sel: &Selection, out: W, out_path: &Pat
             if let Err(err) = result {
                 // Pass 1 parsed these bytes already; if they no longer parse the file changed.
                 return Err(SliceError::Xml {
-                    at: locate(&ix.file, top.start),
+                    at: locate(&ix.file, start),
                     element: super::error::describe_bytes(&buf),
                     message: format!("{err} (did the file change while it was being sliced?)"),
                 });
@@ -241,6 +266,40 @@ pub(crate) fn emit<W: Write>(ix: &Index, sel: &Selection, out: W, out_path: &Pat
         annotation_blocks,
         container_children,
     })
+}
+
+/// The names of the properties, navigation properties and enum members declared by the type
+/// element `el`.
+fn member_names(el: &[u8]) -> HashSet<Box<str>> {
+    let mut names = HashSet::new();
+    let mut reader = Reader::from_reader(el);
+    let mut depth = 0usize;
+    loop {
+        let (e, empty) = match reader.read_event() {
+            Ok(Event::Start(e)) => (e, false),
+            Ok(Event::Empty(e)) => (e, true),
+            Ok(Event::End(_)) => {
+                depth = depth.saturating_sub(1);
+                continue;
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        if depth == 1
+            && matches!(
+                e.local_name().as_ref(),
+                b"Property" | b"NavigationProperty" | b"Member"
+            )
+        {
+            if let Some(name) = attr_string(&e, "Name") {
+                names.insert(name.into());
+            }
+        }
+        if !empty {
+            depth += 1;
+        }
+    }
+    names
 }
 
 /// The `Target` of the `<Annotations>` start tag at the beginning of `bytes`.
@@ -278,48 +337,49 @@ fn filter(
         let pos = reader.buffer_position() as usize;
         let event = reader.read_event()?;
         let end = reader.buffer_position() as usize;
-        match event {
-            Event::Start(e) | Event::Empty(e) => {
-                let empty = end >= 2 && el.get(end - 2) == Some(&b'/');
-                let this = depth;
-                if !empty {
-                    depth += 1;
-                }
-                if this >= 1 {
-                    match decide(this, &e, empty) {
-                        Action::Keep => {}
-                        Action::Drop => {
-                            let cut = ws_start.unwrap_or(pos);
-                            out.extend_from_slice(&el[copied..cut]);
-                            if !empty {
-                                reader.read_to_end(e.name())?;
-                                depth -= 1;
-                            }
-                            copied = reader.buffer_position() as usize;
-                        }
-                        Action::Replace(tag) => {
-                            out.extend_from_slice(&el[copied..pos]);
-                            out.extend_from_slice(&tag);
-                            copied = end;
-                        }
-                    }
-                }
-                ws_start = None;
-            }
+        let (e, empty) = match event {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
             Event::End(_) => {
                 depth = depth.saturating_sub(1);
                 ws_start = None;
+                continue;
             }
             Event::Text(t) => {
-                ws_start = if t.iter().all(u8::is_ascii_whitespace) {
-                    Some(pos)
-                } else {
-                    None
-                };
+                ws_start = t.iter().all(u8::is_ascii_whitespace).then_some(pos);
+                continue;
             }
             Event::Eof => break,
-            _ => ws_start = None,
+            _ => {
+                ws_start = None;
+                continue;
+            }
+        };
+        let this = depth;
+        if !empty {
+            depth += 1;
         }
+        if this >= 1 {
+            match decide(this, &e, empty) {
+                Action::Keep => {}
+                Action::Drop => {
+                    // Cut the element and the indentation before it.
+                    let cut = ws_start.unwrap_or(pos);
+                    out.extend_from_slice(&el[copied..cut]);
+                    if !empty {
+                        reader.read_to_end(e.name())?;
+                        depth -= 1;
+                    }
+                    copied = reader.buffer_position() as usize;
+                }
+                Action::Replace(tag) => {
+                    out.extend_from_slice(&el[copied..pos]);
+                    out.extend_from_slice(&tag);
+                    copied = end;
+                }
+            }
+        }
+        ws_start = None;
     }
     out.extend_from_slice(&el[copied..]);
     Ok(())
@@ -350,9 +410,15 @@ fn without_attribute(e: &BytesStart<'_>, drop: &[u8], empty: bool) -> Vec<u8> {
     tag
 }
 
-fn filter_type(ix: &Index, sel: &Selection, t: u32, el: &[u8], out: &mut Vec<u8>) -> Result<(), quick_xml::Error> {
+fn filter_type(
+    ix: &Index,
+    sel: &Selection,
+    t: u32,
+    el: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), quick_xml::Error> {
     let state = sel.types[t as usize];
-    let d = ix.types[t as usize];
+    let navs = ix.type_navs(t);
     let needed = sel.needed.get(&t);
     let mut nav_ordinal = 0u32;
     filter(el, out, |depth, e, empty| {
@@ -361,9 +427,9 @@ fn filter_type(ix: &Index, sel: &Selection, t: u32, el: &[u8], out: &mut Vec<u8>
         }
         match e.local_name().as_ref() {
             b"NavigationProperty" => {
-                let n = d.navs.0 + nav_ordinal;
+                let n = navs.start + nav_ordinal;
                 nav_ordinal += 1;
-                if n >= d.navs.1 || !sel.nav_keep[n as usize] {
+                if n >= navs.end || !sel.nav_keep[n as usize] {
                     return Action::Drop;
                 }
                 match attr_string(e, "Partner") {
@@ -387,7 +453,14 @@ fn filter_type(ix: &Index, sel: &Selection, t: u32, el: &[u8], out: &mut Vec<u8>
     })
 }
 
-fn filter_container(ix: &Index, sel: &Selection, c: usize, el: &[u8], out: &mut Vec<u8>) -> Result<(), quick_xml::Error> {
+fn filter_container(
+    ix: &Index,
+    sel: &Selection,
+    members: &Members,
+    c: usize,
+    el: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), quick_xml::Error> {
     let cd = &ix.containers[c];
     let mut ordinal = 0usize;
     let mut current: Option<usize> = None;
@@ -408,7 +481,7 @@ fn filter_container(ix: &Index, sel: &Selection, c: usize, el: &[u8], out: &mut 
             };
             let path = attr_string(e, "Path").unwrap_or_default();
             let target = attr_string(e, "Target").unwrap_or_default();
-            if sel.binding_kept(ix, c, ch, &path, &target) {
+            if sel.binding_kept(ix, members, c, ch, &path, &target) {
                 Action::Keep
             } else {
                 Action::Drop

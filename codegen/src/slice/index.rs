@@ -8,9 +8,9 @@
 //! byte ranges, so the index is all that lives in memory.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use quick_xml::events::attributes::Attribute;
@@ -18,10 +18,13 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::error::{describe_at, describe_bytes, describe_start, locate, read_at, SliceError};
-use super::names::{fx_hash, split_qualified, strip_collection, Names, NamesFull, NONE, PRIMITIVE};
+use super::names::{
+    fx_hash, split_qualified, strip_collection, FxMap, FxSet, Names, NamesFull, NONE, PRIMITIVE,
+};
 
-/// Read buffer of the streaming passes.
-const READ_BUF: usize = 1 << 17;
+/// Pass 1 reads the file in chunks of this size (grown if one comment, CDATA section or text
+/// node is larger).
+const CHUNK: usize = 1 << 18;
 /// Largest top-level element (its length shares a `u32` with its kind).
 const MAX_TOP_LEN: u64 = (1 << 28) - 1;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -59,11 +62,11 @@ impl TopKind {
     ];
 }
 
-/// A top-level element: 16 bytes (its kind is packed into the length's high bits).
+/// A top-level element: 12 bytes (its kind is packed into the length's high bits).
 #[derive(Clone, Copy)]
 pub(crate) struct Top {
-    /// Byte offset of its `<`.
-    pub start: u64,
+    /// Byte offset of its `<` from the start of its `Schema` start tag.
+    rel: u32,
     len_kind: u32,
     /// Index into the table of its kind (types, ops, terms, containers); for `Annotations`, the
     /// raw name id of the target's first path segment; for a schema annotation, the schema.
@@ -136,7 +139,8 @@ pub(crate) struct Nav {
     pub contains: bool,
 }
 
-/// An `EntityType`, `ComplexType`, `EnumType` or `TypeDefinition`.
+/// An `EntityType`, `ComplexType`, `EnumType` or `TypeDefinition` (20 bytes: its references
+/// and navigation properties start where those of the previous type end).
 #[derive(Clone, Copy)]
 pub(crate) struct TypeDef {
     /// Canonical name id.
@@ -144,8 +148,15 @@ pub(crate) struct TypeDef {
     /// `BaseType` (or `UnderlyingType`), raw name id, or [`NONE`].
     pub base: u32,
     pub top: u32,
-    pub refs: (u32, u32),
-    pub navs: (u32, u32),
+    refs_end: u32,
+    navs_end: u32,
+}
+
+impl TypeDef {
+    /// One past the index of its last navigation property.
+    pub(crate) fn navs_end(&self) -> u32 {
+        self.navs_end
+    }
 }
 
 /// An `Action` or `Function` (overloads are chained through `next`).
@@ -223,7 +234,6 @@ pub(crate) enum Resolved {
 const DEF_SHIFT: u32 = 29;
 const DEF_INDEX: u32 = (1 << DEF_SHIFT) - 1;
 const DEF_TYPE: u32 = 1;
-const DEF_OP: u32 = 2;
 const DEF_TERM: u32 = 3;
 const DEF_CONTAINER: u32 = 4;
 
@@ -237,23 +247,29 @@ pub(crate) struct Index {
     pub data_services: Frame,
     /// `edmx:Reference` elements (copied to the output as they are).
     pub references: Vec<Span>,
-    external_quals: HashSet<u32>,
-    document_quals: HashSet<u32>,
+    external_quals: FxSet<u32>,
+    document_quals: FxSet<u32>,
     pub schemas: Vec<SchemaInfo>,
     pub tops: Vec<Top>,
     pub types: Vec<TypeDef>,
+    /// References of types, in type order.
+    type_refs: Vec<Ref>,
+    /// References of operations, terms and containers.
     pub refs: Vec<Ref>,
     pub navs: Vec<Nav>,
     nav_names: Vec<u8>,
     /// Key property names, per type index (only types that declare a `Key`).
-    pub keys: HashMap<u32, Vec<Box<str>>>,
+    pub keys: FxMap<u32, Vec<Box<str>>>,
     pub ops: Vec<OpDef>,
     pub terms: Vec<TermDef>,
     pub containers: Vec<ContainerDef>,
     /// Sorted by canonical `head` after pass 1.
     pub ann_refs: Vec<AnnRef>,
-    /// Canonical name id → packed definition.
+    /// Canonical name id → packed definition of a type, term or container.
     defs: Vec<u32>,
+    /// Canonical name id → the last declared overload of an action or function with that name
+    /// (operations may share a name with a type: Graph has type and function `image`).
+    op_defs: FxMap<u32, u32>,
 }
 
 impl Index {
@@ -272,10 +288,12 @@ impl Index {
             let index = def & DEF_INDEX;
             return match def >> DEF_SHIFT {
                 DEF_TYPE => Resolved::Type(index),
-                DEF_OP => Resolved::Op(index),
                 DEF_TERM => Resolved::Term(index),
                 _ => Resolved::Container(index),
             };
+        }
+        if let Some(&op) = self.op_defs.get(&id) {
+            return Resolved::Op(op);
         }
         let q = self.names.qual_of(id);
         if self.external_quals.contains(&q) {
@@ -285,6 +303,19 @@ impl Index {
                 document: self.document_quals.contains(&q),
             }
         }
+    }
+
+    /// The operation (last overload) named by a raw name id, if any.
+    pub(crate) fn resolve_op(&self, raw: u32) -> Option<u32> {
+        if raw == NONE || raw == PRIMITIVE {
+            return None;
+        }
+        self.op_defs.get(&self.names.canon(raw)).copied()
+    }
+
+    /// The operation (last overload) named by a qualified name written in the document.
+    pub(crate) fn resolve_op_str(&self, name: &str) -> Option<u32> {
+        self.op_defs.get(&self.names.lookup(name)?).copied()
     }
 
     /// Resolves a qualified name written in the document (aliases allowed).
@@ -319,9 +350,25 @@ impl Index {
             .map(|s| s.qual)
     }
 
+    /// The references of type `t` (property types, annotation terms; not its base type).
     pub(crate) fn type_refs(&self, t: u32) -> &[Ref] {
-        let (a, b) = self.types[t as usize].refs;
-        &self.refs[a as usize..b as usize]
+        let t = t as usize;
+        let start = t.checked_sub(1).map_or(0, |p| self.types[p].refs_end) as usize;
+        &self.type_refs[start..self.types[t].refs_end as usize]
+    }
+
+    /// The indexes (into `navs`) of the navigation properties of type `t`.
+    pub(crate) fn type_navs(&self, t: u32) -> Range<u32> {
+        let t = t as usize;
+        let start = t.checked_sub(1).map_or(0, |p| self.types[p].navs_end);
+        start..self.types[t].navs_end
+    }
+
+    /// Byte offset and length of top-level element `i`.
+    pub(crate) fn top_span(&self, i: u32) -> (u64, u64) {
+        let top = self.tops[i as usize];
+        let schema = &self.schemas[self.schema_of_top(i) as usize];
+        (schema.frame.tag.start + u64::from(top.rel), top.len())
     }
 
     pub(crate) fn nav_name(&self, nav: u32) -> &[u8] {
@@ -389,15 +436,15 @@ impl Index {
     pub(crate) fn dangling(&self, top: u32, raw: u32) -> SliceError {
         let want = self.names.canon(raw);
         let name = self.names.display(want);
-        let t = self.tops.get(top as usize).copied();
-        let (mut offset, mut element) = match t {
-            Some(t) => (t.start, describe_at(&self.file, t.start)),
+        let span = ((top as usize) < self.tops.len()).then(|| self.top_span(top));
+        let (mut offset, mut element) = match span {
+            Some((start, _)) => (start, describe_at(&self.file, start)),
             None => (0, String::from("(document)")),
         };
-        if let Some(t) = t {
-            if let Ok(bytes) = read_at(&self.file, t.start, t.len() as usize) {
+        if let Some((start, len)) = span {
+            if let Ok(bytes) = read_at(&self.file, start, len as usize) {
                 if let Some((at, desc)) = self.find_reference(&bytes, want) {
-                    offset = t.start + at;
+                    offset = start + at;
                     element = desc;
                 }
             }
@@ -456,16 +503,102 @@ impl Index {
     }
 }
 
-/// The value of an attribute (moved out of it), unescaped only if it contains a reference.
-fn owned_value(a: Attribute<'_>) -> Cow<'_, [u8]> {
-    if a.value.contains(&b'&') {
-        if let Ok(s) = std::str::from_utf8(&a.value) {
+/// The position of `needle` in `hay`: a plain loop for the short slices of names and values
+/// (where `memchr`'s setup costs more than it saves), `memchr` for long ones.
+fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    if hay.len() < 64 {
+        hay.iter().position(|&b| b == needle)
+    } else {
+        memchr::memchr(needle, hay)
+    }
+}
+
+/// Equality of short byte strings, inline (slice `==` calls `memcmp`, which costs more than
+/// it saves on names of a few bytes).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The part of a qualified XML name after its prefix.
+fn local_part(name: &[u8]) -> &[u8] {
+    match name.iter().position(|&b| b == b':') {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    }
+}
+
+/// Unescapes an attribute value if it contains a reference.
+fn unescape_value(value: &[u8]) -> Cow<'_, [u8]> {
+    if find_byte(b'&', value).is_some() {
+        if let Ok(s) = std::str::from_utf8(value) {
             if let Ok(u) = quick_xml::escape::unescape(s) {
                 return Cow::Owned(u.into_owned().into_bytes());
             }
         }
     }
-    a.value
+    Cow::Borrowed(value)
+}
+
+/// Scans the attributes of a start tag (`raw`: the bytes after the element name) for the
+/// values of `keys`, matched on local names, and stops when it has them all. Faster than
+/// quick-xml's general iterator for the few attributes pass 1 reads, and as strict about the
+/// syntax of what it reads: `name = "value"` or `name = 'value'`, separated by whitespace.
+fn scan_attributes<'a, const N: usize>(
+    raw: &'a [u8],
+    keys: [&[u8]; N],
+) -> Result<[Option<Cow<'a, [u8]>>; N], &'static str> {
+    let mut out: [Option<Cow<'a, [u8]>>; N] = std::array::from_fn(|_| None);
+    let mut missing = N;
+    let mut rest = raw.trim_ascii_start();
+    while !rest.is_empty() && missing > 0 {
+        let Some(eq) = find_byte(b'=', rest) else {
+            return Err("attribute without a value");
+        };
+        let name = rest[..eq].trim_ascii_end();
+        if name.is_empty()
+            || name
+                .iter()
+                .any(|&b| b.is_ascii_whitespace() || b == b'"' || b == b'\'')
+        {
+            return Err("malformed attribute name");
+        }
+        let after = rest[eq + 1..].trim_ascii_start();
+        let quote = match after.first() {
+            Some(&q) if q == b'"' || q == b'\'' => q,
+            _ => return Err("attribute value not in quotes"),
+        };
+        // The closing quote, noting on the way whether there is a reference to unescape.
+        let mut len = None;
+        let mut reference = false;
+        for (j, &b) in after[1..].iter().enumerate() {
+            if b == quote {
+                len = Some(j);
+                break;
+            }
+            reference |= b == b'&';
+        }
+        let Some(len) = len else {
+            return Err("unclosed attribute value");
+        };
+        let value = &after[1..1 + len];
+        rest = &after[len + 2..];
+        if rest.first().is_some_and(|b| !b.is_ascii_whitespace()) {
+            return Err("no whitespace between attributes");
+        }
+        rest = rest.trim_ascii_start();
+        let local = local_part(name);
+        if let Some(k) = keys.iter().position(|k| same(k, local)) {
+            if out[k].is_none() {
+                missing -= 1;
+            }
+            out[k] = Some(if reference {
+                unescape_value(value)
+            } else {
+                Cow::Borrowed(value)
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The raw value of an attribute, unescaped only if it contains a reference.
@@ -492,10 +625,20 @@ enum Ctx {
     Ignore,
 }
 
+/// An open element: its context, where its start tag begins, and its name (in `open_names`).
+struct Open {
+    ctx: Ctx,
+    start: u64,
+    name_start: usize,
+}
+
 struct Builder<'p> {
     path: &'p Path,
+    file_len: u64,
     ix: Index,
-    stack: Vec<(Ctx, u64)>,
+    stack: Vec<Open>,
+    /// Names of the open elements, back to back (for checking end tags).
+    open_names: Vec<u8>,
     root_seen: bool,
     data_services_seen: bool,
     /// Parameters seen so far in the current operation.
@@ -503,131 +646,140 @@ struct Builder<'p> {
 }
 
 /// Pass 1 over `path`.
+///
+/// The file is read in chunks, each cut just before its last `<`, so that a chunk ends with
+/// complete markup and complete text; each chunk is checked to be UTF-8 as a whole and parsed
+/// with a slice reader, whose events borrow the chunk (no copy per event). Markup that still
+/// spans a cut (a comment or CDATA section containing `<`) is re-read with the next chunk.
+/// quick-xml's own end-tag check cannot see across chunks, so end tags are checked here.
 pub(crate) fn build(path: &Path) -> Result<Index, SliceError> {
     let read_err = |source| SliceError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(read_err)?;
+    let mut file = File::open(path).map_err(read_err)?;
     let file_len = file.metadata().map_err(read_err)?.len();
-    let mut rd = BufReader::with_capacity(READ_BUF, file);
-    let base = check_start(&mut rd, path)?;
-    let mut reader = Reader::from_reader(rd);
-    reader.config_mut().trim_text(false);
-    reader.config_mut().check_end_names = true;
+    let mut data = vec![0u8; (file_len as usize).saturating_add(1).clamp(4096, CHUNK)];
+    let mut filled = 0usize;
+    let mut eof = false;
+    fill(&mut file, &mut data, &mut filled, &mut eof).map_err(read_err)?;
+    let base = check_start(&data[..filled], path)?;
+    data.copy_within(base as usize..filled, 0);
+    filled -= base as usize;
 
     let mut b = Builder {
         path,
+        file_len,
         ix: Index {
             file: path.to_path_buf(),
             base,
-            names: Names::default(),
+            names: Names::with_capacity(estimate(file_len, 600)),
             root: Frame::default(),
             data_services: Frame::default(),
             references: Vec::new(),
-            external_quals: HashSet::new(),
-            document_quals: HashSet::new(),
+            external_quals: FxSet::default(),
+            document_quals: FxSet::default(),
             schemas: Vec::new(),
-            tops: Vec::new(),
-            types: Vec::new(),
-            refs: Vec::new(),
-            navs: Vec::new(),
-            nav_names: Vec::new(),
-            keys: HashMap::new(),
+            // Capacities from the file size (Graph has about one top-level element per 340 bytes,
+            // one type per 850, ...), so that the tables do not grow by copying; capacity that
+            // is never written is never resident.
+            tops: Vec::with_capacity(estimate(file_len, 256)),
+            types: Vec::with_capacity(estimate(file_len, 640)),
+            type_refs: Vec::with_capacity(estimate(file_len, 1024)),
+            refs: Vec::with_capacity(estimate(file_len, 1024)),
+            navs: Vec::with_capacity(estimate(file_len, 2048)),
+            nav_names: Vec::with_capacity(estimate(file_len, 128)),
+            keys: FxMap::default(),
             ops: Vec::new(),
             terms: Vec::new(),
             containers: Vec::new(),
             ann_refs: Vec::new(),
             defs: Vec::new(),
+            op_defs: FxMap::default(),
         },
         stack: Vec::with_capacity(32),
+        open_names: Vec::with_capacity(512),
         root_seen: false,
         data_services_seen: false,
         params: 0,
     };
-    let mut buf = Vec::with_capacity(1 << 12);
+    let mut chunk_base = base;
     loop {
-        buf.clear();
-        let pos = base + reader.buffer_position();
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(event) => event,
-            Err(err) => return Err(b.xml_error(err, base + reader.error_position(), file_len)),
-        };
-        let end = base + reader.buffer_position();
-        match event {
-            Event::Start(e) => {
-                b.check_utf8(&e, pos + 1)?;
-                let ctx = b.enter(&e, pos, end)?;
-                b.stack.push((ctx, pos));
-            }
-            Event::Empty(e) => {
-                b.check_utf8(&e, pos + 1)?;
-                let ctx = b.enter(&e, pos, end)?;
-                b.leave(ctx, pos, end)?;
-            }
-            Event::End(e) => {
-                b.check_utf8(&e, pos + 2)?;
-                if let Some((ctx, start)) = b.stack.pop() {
-                    b.leave(ctx, start, end)?;
-                }
-            }
-            Event::Text(t) => {
-                b.check_utf8(&t, pos)?;
-                if b.stack.is_empty() && !t.iter().all(u8::is_ascii_whitespace) {
-                    return Err(b.ix.not_csdl(pos, "text outside the root element".into()));
-                }
-            }
-            Event::CData(t) => {
-                b.check_utf8(&t, pos + 9)?;
-                if b.stack.is_empty() {
-                    return Err(b.ix.not_csdl(pos, "CDATA outside the root element".into()));
-                }
-            }
-            Event::GeneralRef(r) => {
-                b.check_utf8(&r, pos + 1)?;
-                if b.stack.is_empty() {
-                    return Err(b.ix.not_csdl(pos, "text outside the root element".into()));
-                }
-            }
-            Event::Comment(t) => b.check_utf8(&t, pos + 4)?,
-            Event::PI(t) => b.check_utf8(&t, pos + 2)?,
-            Event::DocType(t) => b.check_utf8(&t, pos + 9)?,
-            Event::Decl(d) => {
-                b.check_utf8(&d, pos + 2)?;
-                if let Some(Ok(enc)) = d.encoding() {
-                    let enc = enc.trim_ascii();
-                    if !enc.eq_ignore_ascii_case(b"utf-8") && !enc.eq_ignore_ascii_case(b"utf8") {
-                        return Err(SliceError::NotUtf8 {
-                            at: locate(path, pos),
-                            element: String::from("<?xml?> declaration"),
-                            detail: format!(
-                                "the document declares encoding \"{}\"; only UTF-8 is supported",
-                                String::from_utf8_lossy(enc)
-                            ),
-                        });
-                    }
-                }
-            }
-            Event::Eof => break,
+        fill(&mut file, &mut data, &mut filled, &mut eof).map_err(read_err)?;
+        if filled == 0 {
+            break;
         }
+        let cut = if eof {
+            filled
+        } else {
+            match data[..filled].iter().rposition(|&c| c == b'<') {
+                Some(p) if p > 0 => p,
+                // One text node fills the buffer: read more.
+                _ => {
+                    grow(&mut data);
+                    continue;
+                }
+            }
+        };
+        let (limit, bad) = match std::str::from_utf8(&data[..cut]) {
+            Ok(_) => (cut, None),
+            Err(e) => (e.valid_up_to(), Some(e)),
+        };
+        let last = eof && bad.is_none();
+        let resume = b.parse_chunk(&data[..limit], chunk_base, last)?;
+        if let Some(e) = bad {
+            return Err(b.not_utf8(&data[..cut], chunk_base, limit, e, resume));
+        }
+        let consumed = resume.unwrap_or(limit);
+        if consumed == 0 {
+            // One piece of markup fills the buffer: read more.
+            grow(&mut data);
+            continue;
+        }
+        data.copy_within(consumed..filled, 0);
+        filled -= consumed;
+        chunk_base += consumed as u64;
     }
-    if let Some(&(_, start)) = b.stack.last() {
+    if let Some(open) = b.stack.last() {
         return Err(SliceError::Truncated {
             at: locate(path, file_len),
-            element: describe_at(path, start),
+            element: describe_at(path, open.start),
         });
     }
     b.finish()
 }
 
-/// Skips a UTF-8 byte-order mark (returning its length) and rejects UTF-16/UTF-32 input.
-fn check_start(rd: &mut BufReader<File>, path: &Path) -> Result<u64, SliceError> {
-    let head = rd.fill_buf().map_err(|source| SliceError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+/// A capacity of one item per `bytes_per_item` bytes of input (bounded, for absurd sizes).
+fn estimate(file_len: u64, bytes_per_item: u64) -> usize {
+    (file_len / bytes_per_item).min(1 << 26) as usize
+}
+
+/// Reads until `data` is full or the file ends.
+fn fill(
+    file: &mut File,
+    data: &mut [u8],
+    filled: &mut usize,
+    eof: &mut bool,
+) -> std::io::Result<()> {
+    while !*eof && *filled < data.len() {
+        match file.read(&mut data[*filled..]) {
+            Ok(0) => *eof = true,
+            Ok(n) => *filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn grow(data: &mut Vec<u8>) {
+    let n = data.len().max(4096);
+    data.resize(n * 2, 0);
+}
+
+/// Length of a UTF-8 byte-order mark at the start (0 or 3); UTF-16 and UTF-32 are refused.
+fn check_start(head: &[u8], path: &Path) -> Result<u64, SliceError> {
     if head.starts_with(UTF8_BOM) {
-        rd.consume(UTF8_BOM.len());
         return Ok(UTF8_BOM.len() as u64);
     }
     let detail = if head.starts_with(b"\xFE\xFF") || head.starts_with(b"\xFF\xFE") {
@@ -664,20 +816,129 @@ fn is_unclosed(err: &quick_xml::Error) -> bool {
 impl Builder<'_> {
     fn innermost(&self) -> String {
         match self.stack.last() {
-            Some(&(_, start)) => describe_at(self.path, start),
+            Some(open) => describe_at(self.path, open.start),
             None => String::from("(document)"),
         }
     }
 
-    fn xml_error(&self, err: quick_xml::Error, at: u64, file_len: u64) -> SliceError {
-        if let quick_xml::Error::Io(e) = &err {
-            return SliceError::Read {
-                path: self.path.to_path_buf(),
-                source: std::io::Error::new(e.kind(), e.to_string()),
+    /// Parses one chunk (`last`: the end of the file). Returns where to resume if the chunk
+    /// ends inside a piece of markup.
+    fn parse_chunk(
+        &mut self,
+        chunk: &[u8],
+        chunk_base: u64,
+        last: bool,
+    ) -> Result<Option<usize>, SliceError> {
+        let mut reader = Reader::from_reader(chunk);
+        let config = reader.config_mut();
+        config.trim_text(false);
+        config.check_end_names = false;
+        config.allow_unmatched_ends = true;
+        loop {
+            let pos = reader.buffer_position();
+            let event = match reader.read_event() {
+                Ok(Event::Eof) => return Ok(None),
+                Ok(event) => event,
+                Err(err) => {
+                    let at = reader.error_position();
+                    if !last && is_unclosed(&err) {
+                        return Ok(Some(at as usize));
+                    }
+                    return Err(self.xml_error(err, chunk_base + at));
+                }
             };
+            let end = chunk_base + reader.buffer_position();
+            self.handle(event, chunk_base + pos, end)?;
         }
+    }
+
+    fn handle(&mut self, event: Event<'_>, pos: u64, end: u64) -> Result<(), SliceError> {
+        match event {
+            Event::Start(e) => {
+                let ctx = self.enter(&e, pos, end)?;
+                let name_start = self.open_names.len();
+                self.open_names.extend_from_slice(e.name().as_ref());
+                self.stack.push(Open {
+                    ctx,
+                    start: pos,
+                    name_start,
+                });
+            }
+            Event::Empty(e) => {
+                let ctx = self.enter(&e, pos, end)?;
+                self.leave(ctx, pos, end)?;
+            }
+            Event::End(e) => {
+                let Some(open) = self.stack.pop() else {
+                    return Err(self.xml_message(
+                        pos,
+                        format!(
+                            "end tag </{}> without a start tag",
+                            String::from_utf8_lossy(e.name().as_ref())
+                        ),
+                    ));
+                };
+                if !same(&self.open_names[open.name_start..], e.name().as_ref()) {
+                    let expected =
+                        String::from_utf8_lossy(&self.open_names[open.name_start..]).into_owned();
+                    self.stack.push(open);
+                    return Err(self.xml_message(
+                        pos,
+                        format!(
+                            "expected </{expected}>, found </{}>",
+                            String::from_utf8_lossy(e.name().as_ref())
+                        ),
+                    ));
+                }
+                self.open_names.truncate(open.name_start);
+                self.leave(open.ctx, open.start, end)?;
+            }
+            Event::Text(t) => {
+                if self.stack.is_empty() && !t.iter().all(u8::is_ascii_whitespace) {
+                    return Err(self
+                        .ix
+                        .not_csdl(pos, "text outside the root element".into()));
+                }
+            }
+            Event::CData(_) | Event::GeneralRef(_) => {
+                if self.stack.is_empty() {
+                    return Err(self
+                        .ix
+                        .not_csdl(pos, "text outside the root element".into()));
+                }
+            }
+            Event::Decl(d) => {
+                if let Some(Ok(enc)) = d.encoding() {
+                    let enc = enc.trim_ascii();
+                    if !enc.eq_ignore_ascii_case(b"utf-8") && !enc.eq_ignore_ascii_case(b"utf8") {
+                        return Err(SliceError::NotUtf8 {
+                            at: locate(self.path, pos),
+                            element: String::from("<?xml?> declaration"),
+                            detail: format!(
+                                "the document declares encoding \"{}\"; only UTF-8 is supported",
+                                String::from_utf8_lossy(enc)
+                            ),
+                        });
+                    }
+                }
+            }
+            Event::Comment(_) | Event::PI(_) | Event::DocType(_) | Event::Eof => {}
+        }
+        Ok(())
+    }
+
+    fn xml_message(&self, at: u64, message: String) -> SliceError {
+        SliceError::Xml {
+            at: locate(self.path, at),
+            element: self.innermost(),
+            message,
+        }
+    }
+
+    fn xml_error(&self, err: quick_xml::Error, at: u64) -> SliceError {
         if is_unclosed(&err) {
-            let tail = read_at(self.path, at, (file_len.saturating_sub(at)).min(80) as usize)
+            let max = self.file_len.saturating_sub(at).min(80) as usize;
+            let tail = read_at(self.path, at, max)
                 .map(|b| describe_bytes(&b))
                 .unwrap_or_default();
             let element = match self.stack.last() {
@@ -689,43 +950,34 @@ impl Builder<'_> {
                 element,
             };
         }
-        SliceError::Xml {
-            at: locate(self.path, at),
-            element: self.innermost(),
-            message: err.to_string(),
-        }
+        self.xml_message(at, err.to_string())
     }
 
-    /// Checks that the bytes of an event are UTF-8; `at` is the offset of `bytes[0]`.
-    fn check_utf8(&self, bytes: &[u8], at: u64) -> Result<(), SliceError> {
-        if bytes.is_ascii() {
-            return Ok(());
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let bad = e.valid_up_to();
-                let len = e.error_len().unwrap_or(bytes.len() - bad);
-                let shown: Vec<String> = bytes[bad..bad + len.min(4)]
-                    .iter()
-                    .map(|b| format!("{b:#04x}"))
-                    .collect();
-                let element = match self.stack.last() {
-                    Some(&(_, start)) if start < at => describe_at(self.path, start),
-                    _ => String::from("(document)"),
-                };
-                // Report the enclosing element unless the bad byte is inside a tag we can name.
-                let tag_start = at.saturating_sub(1);
-                let element = match read_at(self.path, tag_start, 1) {
-                    Ok(b) if b == b"<" => describe_at(self.path, tag_start),
-                    _ => element,
-                };
-                Err(SliceError::NotUtf8 {
-                    at: locate(self.path, at + bad as u64),
-                    element,
-                    detail: format!("invalid byte sequence {}", shown.join(" ")),
-                })
+    /// The error for the first byte that is not UTF-8, at `bad` in `chunk`; the chunk has been
+    /// parsed up to there (`resume` is set if that stopped inside a tag, which is then named).
+    fn not_utf8(
+        &self,
+        chunk: &[u8],
+        chunk_base: u64,
+        bad: usize,
+        e: std::str::Utf8Error,
+        resume: Option<usize>,
+    ) -> SliceError {
+        let len = e.error_len().unwrap_or(chunk.len() - bad).min(4);
+        let shown: Vec<String> = chunk[bad..bad + len]
+            .iter()
+            .map(|b| format!("{b:#04x}"))
+            .collect();
+        let element = match resume {
+            Some(tag) if chunk.get(tag) == Some(&b'<') => {
+                describe_at(self.path, chunk_base + tag as u64)
             }
+            _ => self.innermost(),
+        };
+        SliceError::NotUtf8 {
+            at: locate(self.path, chunk_base + bad as u64),
+            element,
+            detail: format!("invalid byte sequence {}", shown.join(" ")),
         }
     }
 
@@ -742,25 +994,18 @@ impl Builder<'_> {
         }
     }
 
+    /// The values of the attributes named `keys` (local names) of `e`.
     fn attrs<'a, const N: usize>(
         &self,
         e: &'a BytesStart<'a>,
         keys: [&[u8]; N],
         at: u64,
     ) -> Result<[Option<Cow<'a, [u8]>>; N], SliceError> {
-        let mut out: [Option<Cow<'a, [u8]>>; N] = std::array::from_fn(|_| None);
-        for a in e.attributes().with_checks(false) {
-            let a = a.map_err(|err| SliceError::Xml {
-                at: locate(self.path, at),
-                element: describe_at(self.path, at),
-                message: err.to_string(),
-            })?;
-            let key = a.key.local_name();
-            if let Some(i) = keys.iter().position(|k| *k == key.as_ref()) {
-                out[i] = Some(owned_value(a));
-            }
-        }
-        Ok(out)
+        scan_attributes(e.attributes_raw(), keys).map_err(|message| SliceError::Xml {
+            at: locate(self.path, at),
+            element: describe_at(self.path, at),
+            message: message.into(),
+        })
     }
 
     fn required<'a>(
@@ -783,28 +1028,29 @@ impl Builder<'_> {
         if self.ix.defs.len() <= i {
             self.ix.defs.resize(i + 1, NONE);
         }
-        let old = self.ix.defs[i];
-        if old != NONE {
-            if kind == DEF_OP && old >> DEF_SHIFT == DEF_OP {
-                // An overload: chain it to the previous declaration of that name.
-                if let Some(op) = self.ix.ops.get_mut(index as usize) {
-                    op.next = old & DEF_INDEX;
-                }
-            } else {
-                return Err(self.ix.not_csdl(
-                    at,
-                    format!("`{}` is declared twice", self.ix.names.display(id)),
-                ));
-            }
+        if self.ix.defs[i] != NONE {
+            return Err(self.ix.not_csdl(
+                at,
+                format!("`{}` is declared twice", self.ix.names.display(id)),
+            ));
         }
         self.ix.defs[i] = (kind << DEF_SHIFT) | index;
         Ok(())
     }
 
+    /// Registers operation `index` under name `id`, chaining it to earlier overloads.
+    fn define_op(&mut self, id: u32, index: u32) {
+        if let Some(previous) = self.ix.op_defs.insert(id, index) {
+            if let Some(op) = self.ix.ops.get_mut(index as usize) {
+                op.next = previous;
+            }
+        }
+    }
+
     fn enter(&mut self, e: &BytesStart<'_>, pos: u64, end: u64) -> Result<Ctx, SliceError> {
-        let local = e.local_name();
-        let name = local.as_ref();
-        let Some(&(parent, _)) = self.stack.last() else {
+        let qname = e.name();
+        let name = local_part(qname.as_ref());
+        let Some(parent) = self.stack.last().map(|o| o.ctx) else {
             if self.root_seen {
                 return Err(self
                     .ix
@@ -904,7 +1150,9 @@ impl Builder<'_> {
                         "element larger than 256 MiB (not supported by the slicer)".into(),
                     ));
                 }
-                let (nrefs, nnavs) = (self.ix.refs.len() as u32, self.ix.navs.len() as u32);
+                let nrefs = self.ix.refs.len() as u32;
+                let (ntype_refs, nnavs) =
+                    (self.ix.type_refs.len() as u32, self.ix.navs.len() as u32);
                 let top = &mut self.ix.tops[t as usize];
                 top.len_kind |= len as u32;
                 let item = top.item as usize;
@@ -914,8 +1162,8 @@ impl Builder<'_> {
                     | TopKind::EnumType
                     | TopKind::TypeDefinition => {
                         if let Some(d) = self.ix.types.get_mut(item) {
-                            d.refs.1 = nrefs;
-                            d.navs.1 = nnavs;
+                            d.refs_end = ntype_refs;
+                            d.navs_end = nnavs;
                         }
                     }
                     TopKind::Action | TopKind::Function => {
@@ -990,7 +1238,13 @@ impl Builder<'_> {
         Ok(Ctx::Schema(s))
     }
 
-    fn top(&mut self, e: &BytesStart<'_>, name: &[u8], pos: u64, s: u32) -> Result<Ctx, SliceError> {
+    fn top(
+        &mut self,
+        e: &BytesStart<'_>,
+        name: &[u8],
+        pos: u64,
+        s: u32,
+    ) -> Result<Ctx, SliceError> {
         let kind = match name {
             b"EntityType" => TopKind::EntityType,
             b"ComplexType" => TopKind::ComplexType,
@@ -1005,7 +1259,14 @@ impl Builder<'_> {
             _ => TopKind::Other,
         };
         let top = self.ix.tops.len() as u32;
-        let schema_qual = self.ix.schemas[s as usize].qual;
+        let schema = &self.ix.schemas[s as usize];
+        let schema_qual = schema.qual;
+        let Ok(rel) = u32::try_from(pos - schema.frame.tag.start) else {
+            return Err(self.ix.not_csdl(
+                pos,
+                "Schema element larger than 4 GiB (not supported)".into(),
+            ));
+        };
         let nrefs = self.ix.refs.len() as u32;
         let item = match kind {
             TopKind::EntityType
@@ -1026,13 +1287,12 @@ impl Builder<'_> {
                 };
                 let index = self.ix.types.len() as u32;
                 self.define(id, DEF_TYPE, index, pos)?;
-                let nnavs = self.ix.navs.len() as u32;
                 self.ix.types.push(TypeDef {
                     name: id,
                     base,
                     top,
-                    refs: (nrefs, nrefs),
-                    navs: (nnavs, nnavs),
+                    refs_end: self.ix.type_refs.len() as u32,
+                    navs_end: self.ix.navs.len() as u32,
                 });
                 index
             }
@@ -1078,7 +1338,7 @@ impl Builder<'_> {
                     refs: (nrefs, nrefs),
                     next: NONE,
                 });
-                self.define(id, DEF_OP, index, pos)?;
+                self.define_op(id, index);
                 self.params = 0;
                 index
             }
@@ -1121,14 +1381,20 @@ impl Builder<'_> {
             TopKind::Other => NONE,
         };
         self.ix.tops.push(Top {
-            start: pos,
+            rel,
             len_kind: (kind as u32) << 28,
             item,
         });
         Ok(Ctx::Top(top))
     }
 
-    fn member(&mut self, e: &BytesStart<'_>, name: &[u8], pos: u64, t: u32) -> Result<Ctx, SliceError> {
+    fn member(
+        &mut self,
+        e: &BytesStart<'_>,
+        name: &[u8],
+        pos: u64,
+        t: u32,
+    ) -> Result<Ctx, SliceError> {
         let top = self.ix.tops[t as usize];
         match (top.kind(), name) {
             (TopKind::EntityType | TopKind::ComplexType, b"Property") => {
@@ -1137,7 +1403,7 @@ impl Builder<'_> {
                 let ty = self.required(ty, "Type", pos)?;
                 let (target, _) = self.intern_ref(&ty, pos)?;
                 if target != PRIMITIVE {
-                    self.ix.refs.push(Ref {
+                    self.ix.type_refs.push(Ref {
                         target,
                         tag: prop_tag(&n),
                     });
@@ -1149,8 +1415,8 @@ impl Builder<'_> {
                 let n = self.required(n, "Name", pos)?;
                 let ty = self.required(ty, "Type", pos)?;
                 let (target, _) = self.intern_ref(&ty, pos)?;
-                let name_start = u32::try_from(self.ix.nav_names.len())
-                    .map_err(|_| self.names_full(pos))?;
+                let name_start =
+                    u32::try_from(self.ix.nav_names.len()).map_err(|_| self.names_full(pos))?;
                 let name_len = u16::try_from(n.len()).map_err(|_| {
                     self.ix
                         .not_csdl(pos, "navigation property name too long".into())
@@ -1219,12 +1485,25 @@ impl Builder<'_> {
 
     /// Records the term of an `Annotation` or the type of a `Record` inside a top-level element
     /// (vocabularies under `Org.OData.` are skipped right away: they are never declared here).
-    fn annotation_ref(&mut self, e: &BytesStart<'_>, name: &[u8], pos: u64, t: u32) -> Result<(), SliceError> {
+    fn annotation_ref(
+        &mut self,
+        e: &BytesStart<'_>,
+        name: &[u8],
+        pos: u64,
+        t: u32,
+    ) -> Result<(), SliceError> {
         let key: &[u8] = match name {
             b"Annotation" => b"Term",
             b"Record" => b"Type",
             _ => return Ok(()),
         };
+        // Fast path: almost every annotation uses an OData vocabulary, written first.
+        let raw = e.attributes_raw().trim_ascii_start();
+        if raw.is_empty()
+            || (raw.starts_with(key) && raw[key.len()..].starts_with(b"=\"Org.OData."))
+        {
+            return Ok(());
+        }
         let [v] = self.attrs(e, [key], pos)?;
         let Some(v) = v else { return Ok(()) };
         if v.starts_with(b"Org.OData.") || v.is_empty() {
@@ -1246,22 +1525,34 @@ impl Builder<'_> {
                 }
             }
             TopKind::SchemaAnnotation | TopKind::Other => {}
-            _ => self.ix.refs.push(Ref {
+            TopKind::EntityType
+            | TopKind::ComplexType
+            | TopKind::EnumType
+            | TopKind::TypeDefinition => self.ix.type_refs.push(Ref {
                 target,
                 tag: REF_ANNOTATION,
             }),
+            TopKind::Term | TopKind::Action | TopKind::Function | TopKind::Container => {
+                self.ix.refs.push(Ref {
+                    target,
+                    tag: REF_ANNOTATION,
+                })
+            }
         }
         Ok(())
     }
 
     fn finish(mut self) -> Result<Index, SliceError> {
         if !self.root_seen {
-            return Err(self.ix.not_csdl(0, "no root element (not an XML document?)".into()));
-        }
-        if !self.data_services_seen {
             return Err(self
                 .ix
-                .not_csdl(self.ix.root.tag.start, "no edmx:DataServices element".into()));
+                .not_csdl(0, "no root element (not an XML document?)".into()));
+        }
+        if !self.data_services_seen {
+            return Err(self.ix.not_csdl(
+                self.ix.root.tag.start,
+                "no edmx:DataServices element".into(),
+            ));
         }
         let at = self.ix.root.tag.start;
         self.ix
@@ -1280,5 +1571,35 @@ impl Builder<'_> {
         }
         self.ix.ann_refs.sort_by_key(|r| r.head);
         Ok(self.ix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scan_attributes;
+
+    #[test]
+    fn attribute_scanner() {
+        let [name, ty] = scan_attributes(
+            b" Name=\"id\"  Type = 'Edm.String' Nullable=\"false\"",
+            [b"Name", b"Type"],
+        )
+        .expect("well-formed");
+        assert_eq!(name.as_deref(), Some(&b"id"[..]));
+        assert_eq!(ty.as_deref(), Some(&b"Edm.String"[..]));
+        let [t] = scan_attributes(b"edm:Target=\"a&amp;b\"", [b"Target"]).expect("prefixed");
+        assert_eq!(t.as_deref(), Some(&b"a&b"[..]));
+        let [none] = scan_attributes(b"", [b"Name"]).expect("empty");
+        assert!(none.is_none());
+        for bad in [
+            &b"Name"[..],
+            b"Name=id",
+            b"Name=\"id",
+            b"=\"x\"",
+            b"Name=\"a\"Type=\"b\"",
+            b"Na\"me=\"a\"",
+        ] {
+            assert!(scan_attributes(bad, [b"Name", b"Type"]).is_err(), "{bad:?}");
+        }
     }
 }

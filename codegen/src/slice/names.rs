@@ -8,9 +8,35 @@
 //! Aliases are resolved when a name is interned if the alias is already known; names interned
 //! before their alias was declared are mapped to their canonical form by [`Names::canonicalize`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use hashbrown::HashTable;
+
+/// A [`Hasher`] running [`fx_hash`]: the slicer's maps are keyed by ids and names from the
+/// document, so a fast hash is enough (no untrusted keys chosen to collide).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = fx_hash(self.0, bytes);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(n)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        let h = self.0 ^ (self.0 >> 29);
+        h.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A `HashSet` with [`FxHasher`].
+pub(crate) type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 /// "No name" (an absent attribute).
 pub(crate) const NONE: u32 = u32::MAX;
@@ -65,7 +91,13 @@ const EDM_TYPES: &[&str] = &[
 
 /// Whether `local` names an EDM primitive or abstract type (the part after `Edm.`).
 pub(crate) fn is_edm_type(local: &[u8]) -> bool {
-    EDM_TYPES.iter().any(|t| t.as_bytes() == local)
+    // The common ones first, without a search.
+    match local {
+        b"String" | b"Boolean" | b"Int32" | b"Int64" | b"DateTimeOffset" | b"Guid" | b"Double"
+        | b"Binary" | b"Date" | b"Duration" | b"Stream" | b"TimeOfDay" | b"Byte" | b"Int16"
+        | b"Single" | b"Decimal" | b"SByte" => true,
+        _ => EDM_TYPES.iter().any(|t| t.as_bytes() == local),
+    }
 }
 
 /// Strips `Collection(...)` from a type reference: returns the element type and whether it was
@@ -107,43 +139,81 @@ pub(crate) fn fx_hash(seed: u64, bytes: &[u8]) -> u64 {
     h ^ (h >> 32)
 }
 
+/// 8 bytes: where the simple identifier is in the arena, its length, its qualifier.
 #[derive(Clone, Copy)]
 struct Entry {
-    qual: u32,
     start: u32,
-    len: u32,
+    len: u16,
+    qual: u16,
+}
+
+impl Entry {
+    fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + usize::from(self.len)
+    }
 }
 
 /// The name table. Ids are dense `u32`s in interning order.
-#[derive(Default)]
 pub(crate) struct Names {
     quals: Vec<Box<str>>,
-    qual_ids: HashMap<Box<str>, u32>,
+    qual_ids: FxMap<Box<str>, u32>,
     /// For each qualifier: the qualifier it stands for (an alias maps to its namespace).
     alias_of: Vec<u32>,
     arena: Vec<u8>,
     entries: Vec<Entry>,
     table: HashTable<u32>,
-    /// Raw id → canonical id, filled by [`Names::canonicalize`] (ids past its end are canonical).
-    canon: Vec<u32>,
+    /// Raw id → canonical id, for the few names written with an alias that was declared after
+    /// them (filled by [`Names::canonicalize`]).
+    canon: FxMap<u32, u32>,
+    /// The qualifier looked up last (references come in runs with the same qualifier).
+    last_qual: (Vec<u8>, u32),
 }
 
 /// The table is full (more than 2^32 bytes of names or 2^32 names).
 #[derive(Debug)]
 pub(crate) struct NamesFull;
 
+impl Default for Names {
+    fn default() -> Names {
+        Names::with_capacity(0)
+    }
+}
+
 impl Names {
-    /// The id of a qualifier string, added if new.
-    pub(crate) fn qual(&mut self, s: &[u8]) -> u32 {
-        let s = String::from_utf8_lossy(s);
-        if let Some(&q) = self.qual_ids.get(s.as_ref()) {
-            return q;
+    /// A table sized for about `names` names.
+    pub(crate) fn with_capacity(names: usize) -> Names {
+        Names {
+            quals: Vec::new(),
+            qual_ids: FxMap::default(),
+            alias_of: Vec::new(),
+            arena: Vec::with_capacity(names.saturating_mul(24)),
+            entries: Vec::with_capacity(names),
+            table: HashTable::with_capacity(names),
+            canon: FxMap::default(),
+            last_qual: (Vec::new(), NONE),
         }
-        let q = self.quals.len() as u32;
-        let boxed: Box<str> = s.as_ref().into();
-        self.quals.push(boxed.clone());
-        self.qual_ids.insert(boxed, q);
-        self.alias_of.push(q);
+    }
+
+    /// The id of a qualifier string, added if new.
+    pub(crate) fn qual(&mut self, bytes: &[u8]) -> u32 {
+        if self.last_qual.1 != NONE && self.last_qual.0 == bytes {
+            return self.last_qual.1;
+        }
+        let s = String::from_utf8_lossy(bytes);
+        let q = match self.qual_ids.get(s.as_ref()) {
+            Some(&q) => q,
+            None => {
+                let q = self.quals.len() as u32;
+                let boxed: Box<str> = s.as_ref().into();
+                self.quals.push(boxed.clone());
+                self.qual_ids.insert(boxed, q);
+                self.alias_of.push(q);
+                q
+            }
+        };
+        self.last_qual.0.clear();
+        self.last_qual.0.extend_from_slice(bytes);
+        self.last_qual.1 = q;
         q
     }
 
@@ -185,7 +255,7 @@ impl Names {
         } = self;
         let eq = |id: &u32| {
             let e = entries[*id as usize];
-            e.qual == qual && &arena[e.start as usize..(e.start + e.len) as usize] == local
+            u32::from(e.qual) == qual && &arena[e.range()] == local
         };
         if let Some(&id) = table.find(hash, eq) {
             return Ok(id);
@@ -195,13 +265,18 @@ impl Names {
             return Err(NamesFull);
         }
         let start = u32::try_from(arena.len()).map_err(|_| NamesFull)?;
-        let len = u32::try_from(local.len()).map_err(|_| NamesFull)?;
-        start.checked_add(len).ok_or(NamesFull)?;
+        let len = u16::try_from(local.len()).map_err(|_| NamesFull)?;
+        let qual16 = u16::try_from(qual).map_err(|_| NamesFull)?;
+        start.checked_add(u32::from(len)).ok_or(NamesFull)?;
         arena.extend_from_slice(local);
-        entries.push(Entry { qual, start, len });
+        entries.push(Entry {
+            start,
+            len,
+            qual: qual16,
+        });
         table.insert_unique(hash, id, |id: &u32| {
             let e = entries[*id as usize];
-            Self::hash(e.qual, &arena[e.start as usize..(e.start + e.len) as usize])
+            Self::hash(u32::from(e.qual), &arena[e.range()])
         });
         Ok(id)
     }
@@ -224,53 +299,46 @@ impl Names {
         let hash = Self::hash(q, local);
         let found = self.table.find(hash, |id: &u32| {
             let e = self.entries[*id as usize];
-            e.qual == q && &self.arena[e.start as usize..(e.start + e.len) as usize] == local
+            u32::from(e.qual) == q && &self.arena[e.range()] == local
         })?;
         Some(self.canon(*found))
     }
 
     /// After every alias is known: maps names interned under an alias to their namespace form.
     pub(crate) fn canonicalize(&mut self) -> Result<(), NamesFull> {
-        let n = self.entries.len();
-        let mut canon: Vec<u32> = Vec::new();
-        for id in 0..n {
+        for id in 0..self.entries.len() {
             let e = self.entries[id];
-            let q = self.resolve_qual(e.qual);
-            if q != e.qual {
-                if canon.is_empty() {
-                    canon = (0..n as u32).collect();
-                }
-                let local = self.arena[e.start as usize..(e.start + e.len) as usize].to_vec();
-                canon[id] = self.intern(q, &local)?;
+            let q = self.resolve_qual(u32::from(e.qual));
+            if q != u32::from(e.qual) {
+                let local = self.arena[e.range()].to_vec();
+                let canonical = self.intern(q, &local)?;
+                self.canon.insert(id as u32, canonical);
             }
         }
-        self.canon = canon;
         Ok(())
     }
 
     /// The canonical id of a raw id.
     pub(crate) fn canon(&self, id: u32) -> u32 {
-        self.canon.get(id as usize).copied().unwrap_or(id)
+        if self.canon.is_empty() {
+            return id;
+        }
+        self.canon.get(&id).copied().unwrap_or(id)
     }
 
     /// The qualifier id of a name (resolved through aliases).
     pub(crate) fn qual_of(&self, id: u32) -> u32 {
         self.entries
             .get(id as usize)
-            .map_or(NONE, |e| self.resolve_qual(e.qual))
+            .map_or(NONE, |e| self.resolve_qual(u32::from(e.qual)))
     }
 
     /// The simple identifier of a name.
     pub(crate) fn local(&self, id: u32) -> &[u8] {
         match self.entries.get(id as usize) {
-            Some(e) => &self.arena[e.start as usize..(e.start + e.len) as usize],
+            Some(e) => &self.arena[e.range()],
             None => b"",
         }
-    }
-
-    /// The number of interned names.
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
     }
 
     /// The full text of a name, for messages and output summaries.
@@ -283,7 +351,7 @@ impl Names {
                     Some(e) => *e,
                     None => return String::from("(unknown)"),
                 };
-                let mut s = String::from(self.qual_str(e.qual));
+                let mut s = String::from(self.qual_str(u32::from(e.qual)));
                 if !s.is_empty() {
                     s.push('.');
                 }
@@ -306,7 +374,9 @@ mod tests {
         let alias = n.qual(b"self");
         n.set_alias(alias, ns);
         let late = n.intern_qualified(b"self.alert").unwrap();
-        let full = n.intern_qualified(b"microsoft.graph.security.alert").unwrap();
+        let full = n
+            .intern_qualified(b"microsoft.graph.security.alert")
+            .unwrap();
         assert_eq!(late, full);
         assert_ne!(early, full);
         n.canonicalize().unwrap();
@@ -315,6 +385,9 @@ mod tests {
         assert_eq!(n.display(full), "microsoft.graph.security.alert");
         assert_eq!(n.intern_qualified(b"Edm.String").unwrap(), PRIMITIVE);
         assert_ne!(n.intern_qualified(b"Edm.Strin").unwrap(), PRIMITIVE);
-        assert_eq!(strip_collection(b"Collection(graph.x)"), (&b"graph.x"[..], true));
+        assert_eq!(
+            strip_collection(b"Collection(graph.x)"),
+            (&b"graph.x"[..], true)
+        );
     }
 }

@@ -31,6 +31,10 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+/// Declared member names (properties, navigation properties, enum members) of kept types,
+/// collected by pass 2 from the kept elements.
+pub(crate) type Members = HashMap<u32, HashSet<Box<str>>>;
+
 use super::error::{describe_at, locate, SliceError};
 use super::index::{
     prop_tag, ChildDef, ChildKind, Index, Ref, Resolved, TopKind, REF_ANNOTATION, REF_PLAIN,
@@ -156,7 +160,7 @@ pub(crate) fn select(ix: &Index, namespaces: &[String]) -> Result<Selection, Sli
     for (c, cd) in ix.containers.iter().enumerate() {
         for (k, ch) in cd.children.iter().enumerate() {
             if matches!(ch.kind, ChildKind::FunctionImport | ChildKind::ActionImport) {
-                if let Resolved::Op(o) = ix.resolve(ch.target) {
+                if let Some(o) = ix.resolve_op(ch.target) {
                     sel.children[c][k] = sel.any_overload_kept(ix, o);
                 }
             }
@@ -181,7 +185,9 @@ pub(crate) fn select(ix: &Index, namespaces: &[String]) -> Result<Selection, Sli
         .filter(|&t| sel.types[t as usize] == PATH)
         .collect();
     for &t in &path_list {
-        let Some(keys) = ix.keys.get(&t) else { continue };
+        let Some(keys) = ix.keys.get(&t) else {
+            continue;
+        };
         for b in ix.chain(t) {
             if sel.types[b as usize] == PATH {
                 let entry = sel.needed.entry(b).or_default();
@@ -210,9 +216,9 @@ pub(crate) fn select(ix: &Index, namespaces: &[String]) -> Result<Selection, Sli
     sel.close(ix, &mut work)?;
 
     // Navigation properties.
-    for (t, d) in ix.types.iter().enumerate() {
+    for t in 0..ix.types.len() {
         let state = sel.types[t];
-        for n in d.navs.0..d.navs.1 {
+        for n in ix.type_navs(t as u32) {
             sel.nav_keep[n as usize] = match state {
                 FULL => matches!(ix.resolve(ix.navs[n as usize].target),
                     Resolved::Type(v) if sel.types[v as usize] != DROP),
@@ -225,11 +231,29 @@ pub(crate) fn select(ix: &Index, namespaces: &[String]) -> Result<Selection, Sli
     Ok(sel)
 }
 
+/// The index of the `)` closing a parenthesis opened just before `s` (signatures contain
+/// `Collection(...)`).
+fn matching_parenthesis(s: &str) -> Option<usize> {
+    let mut depth = 1usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The type that declares navigation property `n`.
 fn declaring_type(ix: &Index, n: u32) -> Option<u32> {
-    let i = ix.types.partition_point(|d| d.navs.1 <= n);
-    let d = ix.types.get(i)?;
-    (d.navs.0 <= n && n < d.navs.1).then_some(i as u32)
+    let t = ix.types.partition_point(|d| d.navs_end() <= n) as u32;
+    ((t as usize) < ix.types.len() && ix.type_navs(t).contains(&n)).then_some(t)
 }
 
 /// `t` and its base types; a base type that does not resolve is an error.
@@ -279,7 +303,13 @@ impl Selection {
         false
     }
 
-    fn need(&mut self, ix: &Index, r: Ref, top: u32, work: &mut Vec<Item>) -> Result<(), SliceError> {
+    fn need(
+        &mut self,
+        ix: &Index,
+        r: Ref,
+        top: u32,
+        work: &mut Vec<Item>,
+    ) -> Result<(), SliceError> {
         match ix.resolve(r.target) {
             Resolved::Type(t) => {
                 if self.types[t as usize] != FULL {
@@ -300,7 +330,12 @@ impl Selection {
         Ok(())
     }
 
-    fn need_annotations(&mut self, ix: &Index, head: u32, work: &mut Vec<Item>) -> Result<(), SliceError> {
+    fn need_annotations(
+        &mut self,
+        ix: &Index,
+        head: u32,
+        work: &mut Vec<Item>,
+    ) -> Result<(), SliceError> {
         for ar in ix.ann_refs_for(head) {
             let r = Ref {
                 target: ar.target,
@@ -342,7 +377,7 @@ impl Selection {
                     for r in ix.type_refs(t) {
                         self.need(ix, *r, d.top, work)?;
                     }
-                    for n in d.navs.0..d.navs.1 {
+                    for n in ix.type_navs(t) {
                         let target = ix.navs[n as usize].target;
                         if !matches!(ix.resolve(target), Resolved::Type(_)) {
                             return Err(ix.dangling(d.top, target));
@@ -383,7 +418,8 @@ impl Selection {
     fn containment(&self, ix: &Index) -> (Vec<bool>, HashSet<u32>, Vec<(u32, usize, usize)>) {
         let nt = ix.types.len();
         let mut dist = vec![u32::MAX; nt];
-        let mut preds: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+        // Edges (target, source, navigation property) on shortest paths, sorted by target below.
+        let mut edges: Vec<(u32, u32, u32)> = Vec::new();
         let mut sources = Vec::new();
         let mut queue = VecDeque::new();
         for (c, cd) in ix.containers.iter().enumerate() {
@@ -405,9 +441,11 @@ impl Selection {
                 continue;
             }
             let du = dist[u as usize];
-            for d in ix.chain(u) {
-                let (a, b) = ix.types[d as usize].navs;
-                for n in a..b {
+            // Navigation properties of `u` and of its base types (no allocation per type).
+            let mut declaring = Some(u);
+            let mut depth = 0;
+            while let Some(d) = declaring {
+                for n in ix.type_navs(d) {
                     let nav = ix.navs[n as usize];
                     if !nav.contains {
                         continue;
@@ -420,11 +458,14 @@ impl Selection {
                         queue.push_back(v);
                     }
                     if dist[v as usize] == du + 1 {
-                        preds.entry(v).or_default().push((u, n));
+                        edges.push((v, u, n));
                     }
                 }
+                depth += 1;
+                declaring = ix.base_of(d).filter(|_| depth < 64);
             }
         }
+        edges.sort_unstable();
         let mut marked = vec![false; nt];
         let mut path_navs = HashSet::new();
         let mut stack: Vec<u32> = (0..nt as u32)
@@ -434,7 +475,9 @@ impl Selection {
             marked[t as usize] = true;
         }
         while let Some(v) = stack.pop() {
-            for &(u, n) in preds.get(&v).map_or(&[][..], Vec::as_slice) {
+            let lo = edges.partition_point(|e| e.0 < v);
+            let hi = edges.partition_point(|e| e.0 <= v);
+            for &(_, u, n) in &edges[lo..hi] {
                 path_navs.insert(n);
                 if !marked[u as usize] {
                     marked[u as usize] = true;
@@ -480,8 +523,7 @@ impl Selection {
             return;
         }
         for d in ix.chain(t) {
-            let (a, b) = ix.types[d as usize].navs;
-            for n in a..b {
+            for n in ix.type_navs(d) {
                 if !path_navs.contains(&n) {
                     continue;
                 }
@@ -496,8 +538,7 @@ impl Selection {
     /// A navigation property named `name` on `t` or its base types.
     fn nav_named(ix: &Index, t: u32, name: &str) -> Option<u32> {
         for d in ix.chain(t) {
-            let (a, b) = ix.types[d as usize].navs;
-            if let Some(n) = (a..b).find(|&n| ix.nav_name(n) == name.as_bytes()) {
+            if let Some(n) = ix.type_navs(d).find(|&n| ix.nav_name(n) == name.as_bytes()) {
                 return Some(n);
             }
         }
@@ -506,20 +547,28 @@ impl Selection {
 
     /// Whether the property `name` of `t` (a path type or one of its bases) is kept.
     fn path_property_kept(&self, ix: &Index, t: u32, name: &str) -> bool {
-        ix.chain(t).into_iter().any(|d| match self.types[d as usize] {
-            FULL => true,
-            PATH => self
-                .needed
-                .get(&d)
-                .is_some_and(|n| n.iter().any(|k| &**k == name)),
-            _ => false,
-        })
+        ix.chain(t)
+            .into_iter()
+            .any(|d| match self.types[d as usize] {
+                FULL => true,
+                PATH => self
+                    .needed
+                    .get(&d)
+                    .is_some_and(|n| n.iter().any(|k| &**k == name)),
+                _ => false,
+            })
     }
 
     /// Follows a path of member names and type casts from type `t` through the slice.
     /// Returns `None` if some segment is not kept; otherwise the type reached (`None` for a
     /// primitive or enum member) and whether the last segment was a navigation property.
-    pub(crate) fn walk(&self, ix: &Index, t: u32, segments: &[&str]) -> Option<(Option<u32>, bool)> {
+    pub(crate) fn walk(
+        &self,
+        ix: &Index,
+        members: &Members,
+        t: u32,
+        segments: &[&str],
+    ) -> Option<(Option<u32>, bool)> {
         let mut cur = Some(t);
         let mut last_nav = false;
         for seg in segments {
@@ -543,60 +592,56 @@ impl Selection {
                 last_nav = true;
                 continue;
             }
-            if !self.path_property_kept(ix, c, seg) {
+            let chain = ix.chain(c);
+            let declared = chain
+                .iter()
+                .any(|d| members.get(d).is_some_and(|m| m.contains(*seg)));
+            if !declared || !self.path_property_kept(ix, c, seg) {
                 return None;
             }
             // A structural property: follow it if its type is a (complex) type.
             let tag = prop_tag(seg.as_bytes());
-            cur = ix.chain(c).into_iter().find_map(|d| {
-                ix.type_refs(d)
-                    .iter()
-                    .find(|r| r.tag == tag)
-                    .and_then(|r| match ix.resolve(r.target) {
+            cur = chain.into_iter().find_map(|d| {
+                ix.type_refs(d).iter().find(|r| r.tag == tag).and_then(|r| {
+                    match ix.resolve(r.target) {
                         Resolved::Type(v) => Some(v),
                         _ => None,
-                    })
+                    }
+                })
             });
         }
         Some((cur, last_nav))
     }
 
     /// Whether an `<Annotations Target="...">` target resolves in the slice.
-    pub(crate) fn target_kept(&self, ix: &Index, target: &str) -> bool {
+    pub(crate) fn target_kept(&self, ix: &Index, members: &Members, target: &str) -> bool {
         let target = target.trim();
         let head_end = target.find(['(', '/']).unwrap_or(target.len());
         let head = &target[..head_end];
         let mut rest = &target[head_end..];
         let mut signature: Option<&str> = None;
         if let Some(r) = rest.strip_prefix('(') {
-            let Some(close) = r.find(')').map(|i| {
-                // The signature may contain `Collection(...)`: find the matching parenthesis.
-                let mut depth = 1i32;
-                let mut end = i;
-                for (j, ch) in r.char_indices() {
-                    match ch {
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                end = j;
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                end
-            }) else {
+            let Some(close) = matching_parenthesis(r) else {
                 return false;
             };
             signature = Some(&r[..close]);
             rest = &r[close + 1..];
         }
         let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        if signature.is_some() {
+            return ix
+                .resolve_op_str(head)
+                .is_some_and(|o| self.op_target_kept(ix, o, signature));
+        }
+        if let Some(o) = ix.resolve_op_str(head) {
+            if self.op_target_kept(ix, o, None) {
+                return true;
+            }
+        }
         match ix.resolve_str(head) {
             Resolved::Type(t) => {
-                self.type_kept(t) && (segments.is_empty() || self.walk(ix, t, &segments).is_some())
+                self.type_kept(t)
+                    && (segments.is_empty() || self.walk(ix, members, t, &segments).is_some())
             }
             Resolved::Op(o) => self.op_target_kept(ix, o, signature),
             Resolved::Term(t) => self.terms.get(t as usize).copied().unwrap_or(false),
@@ -606,12 +651,16 @@ impl Selection {
                 }
                 match segments.split_first() {
                     None => true,
-                    Some((child, path)) => self
-                        .kept_child(ix, c as usize, child)
-                        .is_some_and(|ch| match self.child_type(ix, ch) {
-                            Some(t) => path.is_empty() || self.walk(ix, t, path).is_some(),
-                            None => path.is_empty(),
-                        }),
+                    Some((child, path)) => {
+                        self.kept_child(ix, c as usize, child).is_some_and(|ch| {
+                            match self.child_type(ix, ch) {
+                                Some(t) => {
+                                    path.is_empty() || self.walk(ix, members, t, path).is_some()
+                                }
+                                None => path.is_empty(),
+                            }
+                        })
+                    }
                 }
             }
             _ => false,
@@ -620,7 +669,12 @@ impl Selection {
 
     fn op_target_kept(&self, ix: &Index, first: u32, signature: Option<&str>) -> bool {
         let params: Vec<&str> = signature
-            .map(|s| s.split(',').map(str::trim).filter(|p| !p.is_empty()).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         // Every type in the signature must be in the slice.
         for p in &params {
@@ -638,7 +692,9 @@ impl Selection {
         let mut guard = 0;
         while o != NONE && guard < 1 << 16 {
             guard += 1;
-            let Some(d) = ix.ops.get(o as usize) else { break };
+            let Some(d) = ix.ops.get(o as usize) else {
+                break;
+            };
             if self.ops.get(o as usize).copied().unwrap_or(false) {
                 let Some(binding) = params.first() else {
                     return true;
@@ -685,12 +741,20 @@ impl Selection {
 
     /// Whether a `NavigationPropertyBinding` of the kept child `ch` of container `c` still
     /// resolves: its path through kept navigation properties, its target to a kept child.
-    pub(crate) fn binding_kept(&self, ix: &Index, c: usize, ch: &ChildDef, path: &str, target: &str) -> bool {
+    pub(crate) fn binding_kept(
+        &self,
+        ix: &Index,
+        members: &Members,
+        c: usize,
+        ch: &ChildDef,
+        path: &str,
+        target: &str,
+    ) -> bool {
         let Some(t) = self.child_type(ix, ch) else {
             return false;
         };
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        if !matches!(self.walk(ix, t, &segments), Some((Some(_), true))) {
+        if !matches!(self.walk(ix, members, t, &segments), Some((Some(_), true))) {
             return false;
         }
         let mut segs: Vec<&str> = target.split('/').filter(|s| !s.is_empty()).collect();
@@ -707,7 +771,7 @@ impl Selection {
         };
         match self.kept_child(ix, container, first) {
             Some(target_child) => match self.child_type(ix, target_child) {
-                Some(tt) => rest.is_empty() || self.walk(ix, tt, rest).is_some(),
+                Some(tt) => rest.is_empty() || self.walk(ix, members, tt, rest).is_some(),
                 None => false,
             },
             None => false,
@@ -732,9 +796,14 @@ impl Selection {
         if head == NONE {
             return false;
         }
+        if ix
+            .resolve_op(head)
+            .is_some_and(|o| self.any_overload_kept(ix, o))
+        {
+            return true;
+        }
         match ix.resolve(head) {
             Resolved::Type(t) => self.type_kept(t),
-            Resolved::Op(o) => self.any_overload_kept(ix, o),
             Resolved::Term(t) => self.terms.get(t as usize).copied().unwrap_or(false),
             Resolved::Container(c) => self.containers.get(c as usize).copied().unwrap_or(false),
             _ => false,

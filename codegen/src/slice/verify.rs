@@ -57,11 +57,22 @@ enum Check {
     Type(String),
     Term(String),
     Record(String),
-    Key { owner: String, name: String },
-    Partner { target: String, name: String },
+    Key {
+        owner: String,
+        name: String,
+    },
+    Partner {
+        target: String,
+        name: String,
+    },
     Operation(String),
     Target(String),
-    Binding { container: String, child: String, path: String, target: String },
+    Binding {
+        container: String,
+        child: String,
+        path: String,
+        target: String,
+    },
 }
 
 struct Use {
@@ -96,7 +107,6 @@ pub fn verify_self_contained(path: &Path) -> Result<Vec<Unresolved>, SliceError>
         source,
     })?;
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let bom = bytes.len() - body.len();
     let location = |offset: usize| {
         let before = &body[..offset.min(body.len())];
         let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
@@ -120,7 +130,6 @@ pub fn verify_self_contained(path: &Path) -> Result<Vec<Unresolved>, SliceError>
         element: String::from("(document)"),
         message,
     })?;
-    let _ = bom;
     let mut problems = Vec::new();
     for u in &model.uses {
         if let Some((reference, problem)) = model.check(&u.check) {
@@ -291,8 +300,7 @@ fn read_model(body: &[u8]) -> Result<Model, (usize, String)> {
                 if local == b"Parameter" {
                     if let Some((name, i)) = &current_op {
                         if let Some(op) = m.ops.get_mut(name).and_then(|v| v.get_mut(*i)) {
-                            op.params
-                                .push((text(&e, "Name").unwrap_or_default(), ty));
+                            op.params.push((text(&e, "Name").unwrap_or_default(), ty));
                         }
                     }
                 }
@@ -463,7 +471,10 @@ impl Model {
                 if self.chain(target).iter().any(|t| t.navs.contains_key(name)) {
                     None
                 } else {
-                    fail(name, "partner navigation property not declared on the target type")
+                    fail(
+                        name,
+                        "partner navigation property not declared on the target type",
+                    )
                 }
             }
             Check::Operation(o) => {
