@@ -97,7 +97,13 @@ async fn ours_pages_flattened(client: &Client) -> Vec<Session> {
         .sessions()
         .list()
         .pages()
-        .map_ok(|page| futures::stream::iter(page.value.into_iter().map(Ok::<_, graph_security_copilot::Error>)))
+        .map_ok(|page| {
+            futures::stream::iter(
+                page.value
+                    .into_iter()
+                    .map(Ok::<_, graph_security_copilot::Error>),
+            )
+        })
         .try_flatten()
         .try_collect()
         .await
@@ -204,7 +210,9 @@ fn check_same_requests(runtime: &tokio::runtime::Runtime, f: &Fixture) {
     }
     eprintln!(
         "same request from both clients ({} on {}; {} bytes of JSON back):",
-        seen[0][0].0, f.server.addr, f.body.len()
+        seen[0][0].0,
+        f.server.addr,
+        f.body.len()
     );
     for (name, value) in &seen[0][1..] {
         let value = if name == "authorization" {
@@ -263,7 +271,12 @@ type Variant<'a> = (
 /// Alternates the variants round by round (rotating their order), `calls` calls each per
 /// round, and prints each variant's median time per call and its median ratio to the
 /// baseline (the first variant) within the same round.
-fn paired(runtime: &tokio::runtime::Runtime, variants: &[Variant<'_>], rounds: usize, calls: usize) {
+fn paired(
+    runtime: &tokio::runtime::Runtime,
+    variants: &[Variant<'_>],
+    rounds: usize,
+    calls: usize,
+) {
     let mut per_call = vec![Vec::with_capacity(rounds); variants.len()];
     for round in 0..rounds {
         for k in 0..variants.len() {
@@ -406,6 +419,7 @@ fn main() {
     if support::benchmark_mode() {
         paired(&runtime, &variants, 200, 20);
     } else {
+        println!("\n(smoke test: one round, not a measurement)");
         paired(&runtime, &variants, 1, 2);
     }
 }

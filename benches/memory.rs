@@ -118,8 +118,6 @@ fn child(mode: &str, count: u64, base_url: &str) {
 }
 
 struct Run {
-    mode: &'static str,
-    count: u64,
     hwm_kib: u64,
     start_kib: u64,
     ms: u64,
@@ -148,8 +146,6 @@ fn run_child(mode: &'static str, count: u64) -> Run {
     };
     assert_eq!(field("items"), count);
     Run {
-        mode,
-        count,
         hwm_kib: field("hwm_kib"),
         start_kib: field("start_hwm_kib"),
         ms: field("ms"),
@@ -166,35 +162,52 @@ fn main() {
     if args.iter().any(|a| a == "--list") {
         return;
     }
-    let plan: &[(&str, u64)] = if support::benchmark_mode() {
-        &[
-            ("stream", 1_000),
-            ("stream", 10_000),
-            ("stream", 100_000),
-            ("pages", 10_000),
-            ("pages", 100_000),
-            ("collect", 10_000),
-            ("collect", 100_000),
-        ]
+    let (plan, repeats): (&[(&str, u64)], usize) = if support::benchmark_mode() {
+        (
+            &[
+                ("stream", 1_000),
+                ("stream", 10_000),
+                ("stream", 100_000),
+                ("stream", 1_000_000),
+                ("pages", 10_000),
+                ("pages", 100_000),
+                ("collect", 10_000),
+                ("collect", 100_000),
+            ],
+            3,
+        )
     } else {
-        &[("stream", 10_000)]
+        (&[("stream", 10_000)], 1)
     };
-    println!("peak RSS (VmHWM) of a fresh child process; pages of {PAGE} sessions on loopback");
     println!(
-        "  {:<8} {:>8} {:>6} {:>12} {:>14} {:>12} {:>10}",
-        "mode", "sessions", "pages", "VmHWM KiB", "before KiB", "growth KiB", "time ms"
+        "peak RSS (VmHWM) of fresh child processes, {repeats} per line (median [min, max]); \
+         pages of {PAGE} sessions on loopback; growth = VmHWM at the end - VmHWM before the first request"
+    );
+    println!(
+        "  {:<8} {:>9} {:>6} {:>26} {:>12} {:>12}",
+        "mode", "sessions", "pages", "VmHWM KiB", "growth KiB", "median ms"
     );
     for &(mode, count) in plan {
-        let run = run_child(mode, count);
+        let mut runs: Vec<Run> = (0..repeats).map(|_| run_child(mode, count)).collect();
+        let median = |runs: &mut Vec<Run>, key: fn(&Run) -> u64| {
+            runs.sort_by_key(key);
+            (
+                key(&runs[runs.len() / 2]),
+                key(&runs[0]),
+                key(&runs[runs.len() - 1]),
+            )
+        };
+        let (hwm, lo, hi) = median(&mut runs, |r| r.hwm_kib);
+        let (growth, _, _) = median(&mut runs, |r| r.hwm_kib - r.start_kib);
+        let (ms, _, _) = median(&mut runs, |r| r.ms);
         println!(
-            "  {:<8} {:>8} {:>6} {:>12} {:>14} {:>12} {:>10}",
-            run.mode,
-            run.count,
-            run.count.div_ceil(PAGE),
-            run.hwm_kib,
-            run.start_kib,
-            run.hwm_kib - run.start_kib,
-            run.ms
+            "  {:<8} {:>9} {:>6} {:>26} {:>12} {:>12}",
+            mode,
+            count,
+            count.div_ceil(PAGE),
+            format!("{hwm} [{lo}, {hi}]"),
+            growth,
+            ms
         );
     }
 }

@@ -321,11 +321,15 @@ mod flag_tests {
 
     #[test]
     fn flag_sets_read_and_write_comma_separated_members() {
-        let set: FlagSet<PluginAuthTypes> = serde_json::from_str("\"basic, aad,someNewFlag\"").unwrap();
+        let set: FlagSet<PluginAuthTypes> =
+            serde_json::from_str("\"basic, aad,someNewFlag\"").unwrap();
         assert!(set.contains(&PluginAuthTypes::Basic));
         assert!(set.contains(&PluginAuthTypes::Aad));
         assert!(set.contains(&PluginAuthTypes::Unrecognized("someNewFlag".to_string())));
-        assert_eq!(serde_json::to_string(&set).unwrap(), "\"basic,aad,someNewFlag\"");
+        assert_eq!(
+            serde_json::to_string(&set).unwrap(),
+            "\"basic,aad,someNewFlag\""
+        );
         let empty: FlagSet<PluginAuthTypes> = serde_json::from_str("\"\"").unwrap();
         assert_eq!(empty, FlagSet::default());
     }

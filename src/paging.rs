@@ -1,11 +1,10 @@
 //! Collection pages (`value`, `@odata.nextLink`, `@odata.count`) and streams that follow
 //! `@odata.nextLink` lazily, one page in memory at a time.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
@@ -105,26 +104,15 @@ where
     .boxed()
 }
 
-/// Flattens a page stream into an item stream.
+/// Flattens a page stream into an item stream (still lazy; an error ends it).
 pub(crate) fn items<T>(
     pages: BoxStream<'static, Result<Page<T>, Error>>,
 ) -> BoxStream<'static, Result<T, Error>>
 where
     T: Send + 'static,
 {
-    stream::unfold(
-        (pages, VecDeque::<T>::new()),
-        |(mut pages, mut buffer)| async move {
-            loop {
-                if let Some(item) = buffer.pop_front() {
-                    return Some((Ok(item), (pages, buffer)));
-                }
-                match pages.next().await? {
-                    Ok(page) => buffer = page.value.into(),
-                    Err(error) => return Some((Err(error), (pages, buffer))),
-                }
-            }
-        },
-    )
-    .boxed()
+    pages
+        .map_ok(|page| stream::iter(page.value.into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
 }

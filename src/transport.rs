@@ -195,13 +195,10 @@ impl Transport {
                 Err(_) => Outcome::ConnectError,
             };
             tracing::debug!(attempt = retries + 1, outcome = ?outcome, "graph attempt finished");
-            if let (Ok(response), Some(tokens), Some(mut next)) = (
-                &result,
-                &self.shared.tokens,
-                backup.as_ref().and_then(reqwest::Request::try_clone),
-            ) {
-                if response.status() == StatusCode::UNAUTHORIZED && !refreshed {
-                    refreshed = true;
+            let unauthorized = matches!(&result, Ok(r) if r.status() == StatusCode::UNAUTHORIZED);
+            if let (true, false, Some(tokens)) = (unauthorized, refreshed, &self.shared.tokens) {
+                refreshed = true;
+                if let Some(mut next) = backup.as_ref().and_then(reqwest::Request::try_clone) {
                     if let Some(sent) = sent_token.as_ref().and_then(|v| v.to_str().ok()) {
                         let secret = sent.trim_start_matches("Bearer ").to_string();
                         tokens.invalidate(&AccessToken::new(secret, None));

@@ -56,7 +56,9 @@ impl Drop for Server {
 /// Starts a server on 127.0.0.1:0 that answers every request with `handler`.
 pub fn start(handler: Handler) -> Server {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.set_nonblocking(true).expect("nonblocking listener");
+    listener
+        .set_nonblocking(true)
+        .expect("nonblocking listener");
     let addr = listener.local_addr().expect("local address");
     let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -144,7 +146,12 @@ pub fn write_session(out: &mut String, i: u64) {
         0 => out.push_str("null"),
         1 => out.push_str("\"who am i\""),
         2 => {
-            let _ = write!(out, "\"Investigate incident {} on host WS-{:04}\"", 1000 + i, i % 7919);
+            let _ = write!(
+                out,
+                "\"Investigate incident {} on host WS-{:04}\"",
+                1000 + i,
+                i % 7919
+            );
         }
         _ => {
             let _ = write!(out, "\"Summarize alerts for user{}@contoso.com\"", i % 97);
