@@ -1,1 +1,72 @@
+//! An in-memory emulator of the Microsoft Graph **beta** Security Copilot API
+//! (`/security/securityCopilot/...`): real HTTP on loopback, driven by the same CSDL and overlay
+//! the `graph-security-copilot` client is generated from.
+//!
+//! ```no_run
+//! use graph_security_copilot_emulator::Emulator;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let emulator = Emulator::builder().page_size(25).start().await?;
+//! // Point any Graph client at it, with any bearer token:
+//! // GET {base}/security/securityCopilot/workspaces/default/sessions
+//! println!("{}", emulator.base_url());
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! What it does:
+//!
+//! - **Spec-driven** ([`spec`]): routes, keys, allowed operations (the overlay's Capabilities
+//!   restrictions), property names and types come from the parsed CSDL at start-up. A path
+//!   outside the CSDL is `404`; a method the overlay does not allow is `405`.
+//! - **Like Graph**: `@odata.context`, `value`, `@odata.count`, `@odata.nextLink` with an opaque
+//!   `$skiptoken`; `$top`, `$skip`, `$count`, `$select`, `$orderby`, `$filter` ([`odata`]);
+//!   `request-id`, `client-request-id` (echoed) and `Date` headers; Graph error bodies with
+//!   `innerError`; 400 / 401 / 404 / 405 / 413; timestamps as .NET writes them ([`time`]).
+//! - **Evaluations run**: `created`, then `running`, then `completed` with an answer derived
+//!   from the prompt ([`behaviour`]).
+//! - **Faults** ([`fault`]): 429 with `Retry-After`, 503, 504, latency, dropped connections;
+//!   for the first N requests, a fraction, or one route; deterministic from a seed.
+//! - **Safe under load**: state behind a `std` lock that is never held across an `.await`;
+//!   bounded request bodies.
+#![warn(missing_docs)]
+
+pub mod behaviour;
+mod body;
+pub mod error;
+pub mod fault;
+mod handler;
 pub mod odata;
+mod server;
+pub mod spec;
+mod store;
+pub mod time;
+
+pub use fault::{Fault, FaultPlan, FaultRule, RetryAfter};
+pub use server::{
+    Emulator, EmulatorBuilder, StartError, DEFAULT_MAX_BODY_BYTES, DEFAULT_PAGE_SIZE,
+    DEFAULT_REQUEST_LOG,
+};
+pub use spec::{Spec, SpecError};
+
+/// One request the emulator answered (or dropped), as [`Emulator::requests`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// The path, as sent (`/beta/security/...`).
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    /// The status answered; `None` when the connection was dropped instead.
+    pub status: Option<u16>,
+    /// The injected fault that answered or spoiled the request, if any (`429`, `503`, `504`,
+    /// `drop`, `drop-response`); added latency is not listed.
+    pub fault: Option<String>,
+    /// The `request-id` the emulator assigned.
+    pub request_id: String,
+    /// The `client-request-id` the client sent, if any.
+    pub client_request_id: Option<String>,
+    /// The client's `retry-attempt` header, if any.
+    pub retry_attempt: Option<u32>,
+}

@@ -1,0 +1,514 @@
+//! What the service does beyond the shape of its types: the rules the spec cannot express.
+//!
+//! Everything here is keyed by an entity type's simple name and only touches properties the
+//! spec declares, so a spec without sessions or evaluations simply does without it:
+//!
+//! - required members on create (`displayName` of a session, `content` of a prompt) and the one
+//!   supported prompt type;
+//! - defaults the service writes (`type: prompt`, `inputs: {"keyValuePairs": []}`,
+//!   `state: created`), and `createdDateTime` / `lastModifiedDateTime` stamps;
+//! - evaluations that run: `created`, then `running`, then `completed` with a `result` whose
+//!   content is derived from the prompt;
+//! - the data present at start-up: workspace `default` and a few plugins.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use graph_security_copilot_codegen::csdl::Property;
+use graph_security_copilot_codegen::operations::simple_name;
+use serde_json::{json, Map, Value};
+
+use crate::body::Mode;
+use crate::error::GraphError;
+use crate::spec::Spec;
+use crate::store::{CollectionId, Record, Store};
+use crate::time::{self, Clock};
+
+/// The key of the workspace that exists from the start.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// Members a create must carry (non-null), by entity type.
+fn required_on_create(entity: &str) -> &'static [&'static str] {
+    match entity {
+        "session" => &["displayName"],
+        "prompt" => &["content"],
+        _ => &[],
+    }
+}
+
+/// What the service writes for a member a create leaves out, where it is not the type's zero.
+fn default_override(entity: &str, property: &str) -> Option<Value> {
+    match (entity, property) {
+        ("prompt", "type") => Some(json!("prompt")),
+        ("prompt", "inputs") => Some(json!({ "keyValuePairs": [] })),
+        ("evaluation", "state") => Some(json!("created")),
+        _ => None,
+    }
+}
+
+/// Whether the server stamps this property with the time of a create (and, for
+/// `lastModifiedDateTime`, of every update).
+fn is_stamp(property: &Property) -> bool {
+    !property.type_ref.collection
+        && property.type_ref.name == "Edm.DateTimeOffset"
+        && matches!(
+            property.name.as_str(),
+            "createdDateTime" | "lastModifiedDateTime"
+        )
+}
+
+/// Checks the service's rules for a create body (after type checking).
+pub(crate) fn check_create(
+    entity_type: &str,
+    accepted: &Map<String, Value>,
+) -> Result<(), GraphError> {
+    let entity = simple_name(entity_type);
+    for required in required_on_create(entity) {
+        if accepted.get(*required).is_none_or(Value::is_null) {
+            return Err(GraphError::invalid_property(
+                required,
+                format!("The property '{required}' is required to create a {entity}."),
+            ));
+        }
+    }
+    if entity == "prompt" {
+        if let Some(kind) = accepted.get("type").and_then(Value::as_str) {
+            if kind != "prompt" {
+                return Err(GraphError::invalid_property(
+                    "type",
+                    format!("Only prompts of type 'prompt' are supported, not '{kind}'."),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A complete new entity: the key first, then every declared property in spec order, from the
+/// body, the server's stamps and defaults; members of an open type follow.
+pub(crate) fn new_entity(
+    spec: &Spec,
+    entity_type: &str,
+    mut accepted: Map<String, Value>,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Map<String, Value> {
+    let entity = simple_name(entity_type);
+    let key_property = spec.key_property(entity_type);
+    let stamp = time::format(now);
+    let mut out = Map::new();
+    if let Some(k) = &key_property {
+        out.insert(k.clone(), Value::String(key.to_string()));
+    }
+    for property in spec.properties(entity_type) {
+        if key_property.as_deref() == Some(property.name.as_str()) {
+            continue;
+        }
+        let value = match accepted.remove(&property.name) {
+            Some(value) => value,
+            None if is_stamp(property) => Value::String(stamp.clone()),
+            None => default_override(entity, &property.name)
+                .unwrap_or_else(|| spec.default_value(&property.type_ref, property.nullable)),
+        };
+        out.insert(property.name.clone(), value);
+    }
+    out.extend(accepted);
+    out
+}
+
+/// Applies an update: the accepted members replace the stored ones and `lastModifiedDateTime`
+/// moves to `now` (never backwards).
+pub(crate) fn apply_update(
+    spec: &Spec,
+    entity_type: &str,
+    stored: &Map<String, Value>,
+    accepted: Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Map<String, Value> {
+    let mut updated = stored.clone();
+    updated.extend(accepted);
+    for property in spec.properties(entity_type) {
+        if is_stamp(property) && property.name == "lastModifiedDateTime" {
+            let previous = stored
+                .get(&property.name)
+                .and_then(Value::as_str)
+                .and_then(time::parse);
+            let next = match previous {
+                Some(p) if p >= now => p + TimeDelta::nanoseconds(100),
+                _ => now,
+            };
+            updated.insert(property.name.clone(), Value::String(time::format(next)));
+        }
+    }
+    updated
+}
+
+/// How long an evaluation stays in each state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvaluationTiming {
+    /// From creation to `running`.
+    pub running_after: std::time::Duration,
+    /// From `running` to `completed`.
+    pub completed_after: std::time::Duration,
+}
+
+impl Default for EvaluationTiming {
+    /// 200 ms to start, 800 ms to finish: visible with polling, quick enough for a quickstart.
+    fn default() -> Self {
+        EvaluationTiming {
+            running_after: std::time::Duration::from_millis(200),
+            completed_after: std::time::Duration::from_millis(800),
+        }
+    }
+}
+
+/// The progress of one evaluation, decided when it is created; reads show the state for the
+/// time of the read, so no task has to run in the background.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lifecycle {
+    /// When it starts running.
+    pub running_at: DateTime<Utc>,
+    /// When it completes.
+    pub completed_at: DateTime<Utc>,
+    /// The answer it completes with.
+    pub answer: String,
+}
+
+impl Lifecycle {
+    /// A lifecycle for an evaluation created at `created` answering `prompt`.
+    pub fn new(created: DateTime<Utc>, timing: EvaluationTiming, prompt: &str) -> Lifecycle {
+        let delta = |d: std::time::Duration| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
+        let running_at = created
+            .checked_add_signed(delta(timing.running_after))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let completed_at = running_at
+            .checked_add_signed(delta(timing.completed_after))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        Lifecycle {
+            running_at,
+            completed_at,
+            answer: answer(prompt),
+        }
+    }
+
+    /// The entity as it reads at `now`, or `None` while it is unchanged (`created`).
+    pub fn view(
+        &self,
+        stored: &Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> Option<Map<String, Value>> {
+        if now < self.running_at {
+            return None;
+        }
+        let mut view = stored.clone();
+        let mut set = |name: &str, value: Value| {
+            if let Some(slot) = view.get_mut(name) {
+                *slot = value;
+            }
+        };
+        let running = time::format(self.running_at);
+        set("runStartDateTime", json!(running));
+        let (state, changed, result) = if now < self.completed_at {
+            (
+                "running",
+                self.running_at,
+                json!({ "content": null, "type": "unknown", "previewState": "ga" }),
+            )
+        } else {
+            set("completedDateTime", json!(time::format(self.completed_at)));
+            (
+                "completed",
+                self.completed_at,
+                json!({ "content": self.answer, "type": "success", "previewState": "ga" }),
+            )
+        };
+        set("state", json!(state));
+        set("result", result);
+        let stored_modified = stored
+            .get("lastModifiedDateTime")
+            .and_then(Value::as_str)
+            .and_then(time::parse);
+        let modified = stored_modified.map_or(changed, |m| m.max(changed));
+        set("lastModifiedDateTime", json!(time::format(modified)));
+        Some(view)
+    }
+}
+
+/// The answer an evaluation of `prompt` completes with: a sentence that quotes the prompt.
+pub fn answer(prompt: &str) -> String {
+    let prompt = prompt.trim();
+    let lower = prompt.to_lowercase();
+    if lower.contains("who am i") {
+        format!(
+            "You asked \"{prompt}\": you are signed in as Emulated User in this Entra ID tenant. \
+             Your User Principal Name (UPN) and email are emulated.user@contoso.com, and your \
+             User ID is 00000000-0000-4000-8000-000000000001."
+        )
+    } else {
+        format!(
+            "You asked \"{prompt}\". This answer comes from the Security Copilot emulator: no \
+             model ran, so it restates your prompt ({} characters) for your tests to check.",
+            prompt.chars().count()
+        )
+    }
+}
+
+/// A record for a new entity, with a lifecycle if its type runs (evaluations).
+pub(crate) fn new_record(
+    entity_type: &str,
+    json: Map<String, Value>,
+    parent: Option<&Map<String, Value>>,
+    created: DateTime<Utc>,
+    timing: EvaluationTiming,
+) -> Record {
+    let lifecycle = (simple_name(entity_type) == "evaluation").then(|| {
+        let prompt = parent
+            .and_then(|p| p.get("content"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        std::sync::Arc::new(Lifecycle::new(created, timing, prompt))
+    });
+    Record {
+        json: std::sync::Arc::new(json),
+        lifecycle,
+    }
+}
+
+/// The plugins present at start-up (as in the docs' list-plugins example).
+fn seed_plugins() -> Vec<Value> {
+    let plugin = |name: &str,
+                  display: &str,
+                  description: &str,
+                  category: &str,
+                  scope: &str,
+                  preview: &str,
+                  enabled: bool| {
+        json!({
+            "name": name,
+            "displayName": display,
+            "description": description,
+            "category": category,
+            "catalogScope": scope,
+            "previewState": preview,
+            "isEnabled": enabled,
+            "authorization": null,
+            "settings": []
+        })
+    };
+    let mut sentinel = plugin(
+        "Sentinel",
+        "Microsoft Sentinel",
+        "Skills that query incidents and logs in a Microsoft Sentinel workspace.",
+        "microsoft",
+        "tenant",
+        "public",
+        false,
+    );
+    sentinel["settings"] = json!([{
+        "name": "WorkspaceName",
+        "label": "Sentinel workspace name",
+        "description": "The Log Analytics workspace that Microsoft Sentinel uses.",
+        "hintText": "contoso-sentinel",
+        "settingValue": "string",
+        "isRequired": true,
+        "defaultValue": null,
+        "value": null,
+        "acceptableValues": [],
+        "displayType": "textbox"
+    }]);
+    sentinel["authorization"] = json!({ "authType": "aad" });
+    vec![
+        plugin(
+            "Entra",
+            "Microsoft Entra",
+            "Skills that interact with the Microsoft Graph APIs.",
+            "microsoft",
+            "global",
+            "ga",
+            true,
+        ),
+        plugin(
+            "DefenderXDR",
+            "Microsoft Defender XDR",
+            "Skills for incidents, alerts and advanced hunting in Microsoft Defender XDR.",
+            "microsoft",
+            "global",
+            "ga",
+            true,
+        ),
+        plugin(
+            "Intune",
+            "Microsoft Intune",
+            "Skills that read device, compliance and policy data from Microsoft Intune.",
+            "microsoft",
+            "global",
+            "ga",
+            true,
+        ),
+        plugin(
+            "Purview",
+            "Microsoft Purview",
+            "Skills for data security and compliance insights from Microsoft Purview.",
+            "microsoft",
+            "global",
+            "ga",
+            true,
+        ),
+        plugin(
+            "ThreatIntelligence",
+            "Microsoft Threat Intelligence",
+            "Skills that look up threat actors, indicators of compromise and vulnerabilities.",
+            "microsoft",
+            "global",
+            "ga",
+            true,
+        ),
+        sentinel,
+        plugin(
+            "Web",
+            "Website",
+            "Skills that read public web pages named in a prompt.",
+            "web",
+            "global",
+            "public",
+            false,
+        ),
+    ]
+}
+
+/// Fills a new store with workspace `default` and its plugins, where the spec has them.
+pub(crate) fn seed(spec: &Spec, store: &mut Store, clock: &Clock) {
+    let Some(workspaces) = spec.collection_route("workspace") else {
+        return;
+    };
+    let workspace_type = workspaces.entity_type.clone();
+    let body = json!({ "displayName": "Default workspace" });
+    let Ok(accepted) = spec.check_entity_body(&workspace_type, &body, Mode::Create, None) else {
+        tracing::warn!("the spec's workspace type does not take the seed data; starting empty");
+        return;
+    };
+    let now = clock.now();
+    let workspace = new_entity(spec, &workspace_type, accepted, DEFAULT_WORKSPACE, now);
+    let parents: Vec<String> = Vec::new();
+    store
+        .collection_mut(CollectionId {
+            template: workspaces.collection.clone(),
+            parents: parents.clone(),
+        })
+        .insert(
+            DEFAULT_WORKSPACE.to_string(),
+            new_record(
+                &workspace_type,
+                workspace,
+                None,
+                now,
+                EvaluationTiming::default(),
+            ),
+        );
+    let Some(plugins) = spec.routes().iter().find(|r| {
+        r.kind == crate::spec::RouteKind::Collection
+            && simple_name(&r.entity_type) == "plugin"
+            && r.steps.len() == parents.len() + 1
+            && r.steps
+                .last()
+                .is_some_and(|s| s.collection == workspaces.collection)
+    }) else {
+        return;
+    };
+    let plugin_type = plugins.entity_type.clone();
+    let Some(key_property) = spec.key_property(&plugin_type) else {
+        return;
+    };
+    let id = CollectionId {
+        template: plugins.collection.clone(),
+        parents: vec![DEFAULT_WORKSPACE.to_string()],
+    };
+    // Inserted last-first, so they list (newest first) in the order above.
+    for body in seed_plugins().into_iter().rev() {
+        let Ok(accepted) = spec.check_entity_body(&plugin_type, &body, Mode::Create, None) else {
+            tracing::warn!("the spec's plugin type does not take the seed data; skipping it");
+            continue;
+        };
+        let key = accepted
+            .get(&key_property)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let now = clock.now();
+        let plugin = new_entity(spec, &plugin_type, accepted, &key, now);
+        store.collection_mut(id.clone()).insert(
+            key,
+            new_record(&plugin_type, plugin, None, now, EvaluationTiming::default()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn lifecycle_moves_through_states() {
+        let created = Utc.with_ymd_and_hms(2025, 10, 22, 20, 12, 57).unwrap();
+        let timing = EvaluationTiming {
+            running_after: std::time::Duration::from_millis(300),
+            completed_after: std::time::Duration::from_secs(1),
+        };
+        let lifecycle = Lifecycle::new(created, timing, "who am I");
+        let Value::Object(stored) = json!({
+            "id": "e", "createdDateTime": "2025-10-22T20:12:57Z",
+            "runStartDateTime": time::UNSET, "completedDateTime": time::UNSET,
+            "lastModifiedDateTime": "2025-10-22T20:12:57Z",
+            "state": "created", "executionCount": 0, "isCancelled": false, "result": null
+        }) else {
+            unreachable!()
+        };
+        assert!(lifecycle.view(&stored, created).is_none());
+        let running = lifecycle
+            .view(&stored, created + TimeDelta::milliseconds(500))
+            .unwrap();
+        assert_eq!(running["state"], "running");
+        assert_eq!(running["runStartDateTime"], "2025-10-22T20:12:57.3Z");
+        assert_eq!(running["completedDateTime"], time::UNSET);
+        assert_eq!(running["lastModifiedDateTime"], "2025-10-22T20:12:57.3Z");
+        assert_eq!(running["result"]["type"], "unknown");
+        let done = lifecycle
+            .view(&stored, created + TimeDelta::seconds(2))
+            .unwrap();
+        assert_eq!(done["state"], "completed");
+        assert_eq!(done["completedDateTime"], "2025-10-22T20:12:58.3Z");
+        assert_eq!(done["result"]["type"], "success");
+        assert!(done["result"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("\"who am I\""));
+    }
+
+    #[test]
+    fn answers_quote_the_prompt() {
+        assert!(answer("Who am I?").starts_with("You asked \"Who am I?\": you are signed in as"));
+        assert!(answer(" list risky users ").starts_with("You asked \"list risky users\"."));
+    }
+
+    #[test]
+    fn seeds_default_workspace_and_plugins() {
+        let spec = Spec::bundled().unwrap();
+        let mut store = Store::default();
+        seed(&spec, &mut store, &Clock::new());
+        let plugins = spec.collection_route("plugin").unwrap();
+        let c = store
+            .collection(&CollectionId {
+                template: plugins.collection.clone(),
+                parents: vec!["default".into()],
+            })
+            .unwrap();
+        let names: Vec<_> = c
+            .newest_first()
+            .map(|r| r.json["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names[0], "Entra");
+        assert_eq!(names.len(), 7);
+        let entra = &c.get("Entra").unwrap().json;
+        assert_eq!(entra["supportedAuthTypes"], "none");
+        assert_eq!(entra["settings"], json!([]));
+    }
+}

@@ -1,0 +1,115 @@
+//! `graph-security-copilot-emulator`: serves the Security Copilot emulator on a local port until
+//! Ctrl-C, for tests and tools in any language.
+//!
+//! ```text
+//! cargo run -p graph-security-copilot-emulator -- --port 8080 --page-size 50 \
+//!     --fault 429,first=2,retry-after=1 --fault 503,fraction=0.1 --seed 7
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use graph_security_copilot_emulator::{Emulator, FaultRule};
+
+/// An in-memory emulator of the Microsoft Graph beta Security Copilot API.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on. Keep it on loopback: the emulator has no real authentication.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Accept only this bearer token (default: any non-empty bearer token).
+    #[arg(long)]
+    token: Option<String>,
+    /// Items per page before @odata.nextLink (0: no server-driven paging).
+    #[arg(long, default_value_t = graph_security_copilot_emulator::DEFAULT_PAGE_SIZE)]
+    page_size: usize,
+    /// A fault rule, repeatable: KIND[,OPTION=VALUE]... with KIND 429, 503, 504,
+    /// latency=DURATION, drop or drop-response, and options first=N, fraction=F,
+    /// route=OPERATION_ID|PATH_TEMPLATE, method=METHOD, retry-after=SECONDS|date:SECONDS|none.
+    #[arg(long = "fault", value_name = "RULE")]
+    faults: Vec<FaultRule>,
+    /// Seed for fault decisions (fractions).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Largest request body in bytes (larger ones get 413).
+    #[arg(long, default_value_t = graph_security_copilot_emulator::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Milliseconds from an evaluation's creation until it runs.
+    #[arg(long, default_value_t = 200)]
+    evaluation_running_ms: u64,
+    /// Milliseconds an evaluation runs before it completes.
+    #[arg(long, default_value_t = 800)]
+    evaluation_completed_ms: u64,
+    /// Accept only the query options the spec documents for each operation.
+    #[arg(long)]
+    strict_query_options: bool,
+    /// Start without workspace `default` and its plugins.
+    #[arg(long)]
+    empty: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut builder = Emulator::builder()
+        .address(SocketAddr::new(args.host, args.port))
+        .page_size(args.page_size)
+        .seed(args.seed)
+        .max_body_bytes(args.max_body_bytes)
+        .latency(Duration::from_millis(args.latency_ms))
+        .evaluation_delays(
+            Duration::from_millis(args.evaluation_running_ms),
+            Duration::from_millis(args.evaluation_completed_ms),
+        )
+        .strict_query_options(args.strict_query_options)
+        .seed_data(!args.empty)
+        .request_log(0);
+    if let Some(token) = &args.token {
+        builder = builder.token(token.clone());
+    }
+    for rule in &args.faults {
+        builder = builder.fault(rule.clone());
+    }
+    let emulator = match builder.start().await {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "Security Copilot emulator listening on {}",
+        emulator.base_url()
+    );
+    println!(
+        "  try: curl -H 'Authorization: Bearer {}' {}/security/securityCopilot/workspaces/default/sessions",
+        args.token.as_deref().unwrap_or("anything"),
+        emulator.base_url()
+    );
+    for rule in &args.faults {
+        println!("  fault: {rule:?}");
+    }
+    println!("Press Ctrl-C to stop.");
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot wait for Ctrl-C: {error}");
+    }
+    println!("Stopping after {} requests.", emulator.request_count());
+    emulator.shutdown().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,110 @@
+//! The emulator serves whatever the spec says: a property or a contained entity set added to
+//! the CSDL is validated, stored, filtered and routed without code changes, and an overlay
+//! restriction turns an operation into 405.
+
+mod common;
+
+use common::*;
+use graph_security_copilot_emulator::spec::{BUNDLED_CSDL, BUNDLED_OVERLAY};
+use graph_security_copilot_emulator::{Emulator, Spec};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// The bundled CSDL with a `priority` on sessions and a new `notes` collection under them.
+fn extended_csdl() -> String {
+    let session = r#"<EntityType Name="session" BaseType="graph.entity">"#;
+    assert!(BUNDLED_CSDL.contains(session));
+    let note = r#"<EntityType Name="note" BaseType="graph.entity">
+        <Property Name="text" Type="Edm.String" />
+        <Property Name="pinned" Type="Edm.Boolean" Nullable="false" />
+        <Property Name="createdDateTime" Type="Edm.DateTimeOffset" Nullable="false" />
+      </EntityType>
+      "#;
+    let additions = r#"
+        <Property Name="priority" Type="Edm.Int32" />
+        <NavigationProperty Name="notes" Type="Collection(securityCopilot.note)" ContainsTarget="true" />"#;
+    BUNDLED_CSDL.replacen(session, &format!("{note}{session}{additions}"), 1)
+}
+
+#[tokio::test]
+async fn new_properties_and_entity_sets_are_served() {
+    let spec = Spec::from_csdl(&extended_csdl(), &[BUNDLED_OVERLAY]).unwrap();
+    let api = start(Emulator::builder().spec(spec)).await;
+    let sessions = format!("{WS}/sessions");
+
+    let reply = api
+        .post(&sessions, json!({"displayName": "urgent", "priority": 3}))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let urgent = reply.json();
+    assert_eq!(urgent["priority"], 3);
+    let calm = api
+        .post(&sessions, json!({"displayName": "calm"}))
+        .await
+        .json();
+    assert_eq!(calm["priority"], json!(null));
+    let reply = api
+        .post(&sessions, json!({"displayName": "x", "priority": "high"}))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.error().1,
+        "Invalid value for property 'priority': expected Edm.Int32, found a string (\"high\")."
+    );
+    let filtered = api
+        .get(&format!("{sessions}?$filter=priority gt 2"))
+        .await
+        .json();
+    assert_eq!(column(&filtered, "displayName"), vec![json!("urgent")]);
+
+    // The new collection: every verb, since the overlay says nothing about it.
+    let id = urgent["id"].as_str().unwrap();
+    let notes = format!("{sessions}/{id}/notes");
+    let reply = api.post(&notes, json!({"text": "call back"})).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let note = reply.json();
+    assert_eq!(note["pinned"], false);
+    assert!(is_graph_time(note["createdDateTime"].as_str().unwrap()));
+    assert_eq!(
+        note["@odata.context"],
+        format!(
+            "{}/$metadata#security/securityCopilot/workspaces('default')/sessions('{id}')/notes/$entity",
+            api.emulator.base_url()
+        )
+    );
+    let note_id = note["id"].as_str().unwrap();
+    let patched = api
+        .patch(&format!("{notes}/{note_id}"), json!({"pinned": true}))
+        .await;
+    assert_eq!(patched.status, StatusCode::OK);
+    assert_eq!(api.get(&format!("{notes}/$count")).await.text, "1");
+    let deleted = api
+        .send(api.request(reqwest::Method::DELETE, &format!("{notes}/{note_id}")))
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.get(&format!("{notes}/{note_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(api.get(&format!("{notes}/$count")).await.text, "0");
+}
+
+#[tokio::test]
+async fn an_overlay_restriction_makes_an_operation_405() {
+    let readonly_sessions = BUNDLED_OVERLAY.replacen(
+        r#"<PropertyValue Property="Insertable" Bool="true" />
+            <PropertyValue Property="Description" String="Create session" />"#,
+        r#"<PropertyValue Property="Insertable" Bool="false" />
+            <PropertyValue Property="Description" String="Create session" />"#,
+        1,
+    );
+    assert_ne!(readonly_sessions, BUNDLED_OVERLAY);
+    let spec = Spec::from_csdl(BUNDLED_CSDL, &[&readonly_sessions]).unwrap();
+    assert_eq!(spec.operations().len(), 11);
+    let api = start(Emulator::builder().spec(spec)).await;
+    let reply = api
+        .post(&format!("{WS}/sessions"), json!({"displayName": "x"}))
+        .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.header("allow"), "GET");
+}
