@@ -507,67 +507,52 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
         let mut builder = raw.#op_id()#(.#key_fields(#key_fields.as_str()))*;
     };
     match op.verb {
-        Verb::List => quote! {
-            #(#[doc = #doc_lines])*
-            pub fn list(&self) -> crate::request::ListRequest<crate::models::#entity> {
-                #prologue
-                crate::request::ListRequest::new(
-                    self.client.clone(),
-                    #op_name,
-                    &[#(#allowed),*],
-                    std::sync::Arc::new(move |client: crate::Client, query: crate::query::Query| {
-                        #(let #key_fields = #key_fields.clone();)*
-                        crate::request::boxed(async move {
-                            #checks
-                            #bind
-                            #(#setters)*
-                            client.transport().call(#op_name, builder.send()).await
-                        })
-                    }),
-                )
+        Verb::List | Verb::Get | Verb::Count => {
+            let call = quote!(client.transport().call(#op_name, builder.send()).await);
+            let (method, request, returns, tail) = match op.verb {
+                Verb::List => (
+                    quote!(list),
+                    quote!(crate::request::ListRequest),
+                    quote!(crate::request::ListRequest<crate::models::#entity>),
+                    call,
+                ),
+                Verb::Get => (
+                    quote!(get),
+                    quote!(crate::request::GetRequest),
+                    quote!(crate::request::GetRequest<crate::models::#entity>),
+                    call,
+                ),
+                _ => (
+                    quote!(count),
+                    quote!(crate::request::CountRequest),
+                    quote!(crate::request::CountRequest),
+                    quote! {
+                        let body = #call?;
+                        crate::request::read_count(body).await
+                    },
+                ),
+            };
+            quote! {
+                #(#[doc = #doc_lines])*
+                pub fn #method(&self) -> #returns {
+                    #prologue
+                    #request::new(
+                        self.client.clone(),
+                        #op_name,
+                        &[#(#allowed),*],
+                        std::sync::Arc::new(move |client: crate::Client, query: crate::query::Query| {
+                            #(let #key_fields = #key_fields.clone();)*
+                            crate::request::boxed(async move {
+                                #checks
+                                #bind
+                                #(#setters)*
+                                #tail
+                            })
+                        }),
+                    )
+                }
             }
-        },
-        Verb::Get => quote! {
-            #(#[doc = #doc_lines])*
-            pub fn get(&self) -> crate::request::GetRequest<crate::models::#entity> {
-                #prologue
-                crate::request::GetRequest::new(
-                    self.client.clone(),
-                    #op_name,
-                    &[#(#allowed),*],
-                    std::sync::Arc::new(move |client: crate::Client, query: crate::query::Query| {
-                        #(let #key_fields = #key_fields.clone();)*
-                        crate::request::boxed(async move {
-                            #checks
-                            #bind
-                            #(#setters)*
-                            client.transport().call(#op_name, builder.send()).await
-                        })
-                    }),
-                )
-            }
-        },
-        Verb::Count => quote! {
-            #(#[doc = #doc_lines])*
-            pub fn count(&self) -> crate::request::CountRequest {
-                #prologue
-                crate::request::CountRequest::new(
-                    self.client.clone(),
-                    #op_name,
-                    &[#(#allowed),*],
-                    std::sync::Arc::new(move |client: crate::Client, query: crate::query::Query| {
-                        #(let #key_fields = #key_fields.clone();)*
-                        crate::request::boxed(async move {
-                            #checks
-                            #bind
-                            #(#setters)*
-                            let body = client.transport().call(#op_name, builder.send()).await?;
-                            crate::request::read_count(body).await
-                        })
-                    }),
-                )
-            }
-        },
+        }
         Verb::Create | Verb::Update => {
             let method = ident(if op.verb == Verb::Create {
                 "create"
