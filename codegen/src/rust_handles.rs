@@ -77,7 +77,7 @@ pub fn handles(
             path.push_str(&crate::operations::render_path(std::slice::from_ref(
                 segment,
             )));
-            match segment {
+            let kind = match segment {
                 Segment::Navigation {
                     name,
                     entity_type,
@@ -85,44 +85,29 @@ pub fn handles(
                 } => {
                     last_nav = name.clone();
                     last_type = entity_type.clone();
-                    let is_owner = i + 1 == owner_len;
-                    if is_owner && *collection {
-                        nodes.entry(path.clone()).or_insert_with(|| Node {
-                            kind: NodeKind::Collection,
-                            path: path.clone(),
-                            navigation: name.clone(),
-                            entity_type: entity_type.clone(),
-                            keys: keys.clone(),
-                            operations: Vec::new(),
-                            anchor: None,
-                            struct_name: String::new(),
-                        });
-                    } else if is_owner && i > 0 {
-                        nodes.entry(path.clone()).or_insert_with(|| Node {
-                            kind: NodeKind::Single,
-                            path: path.clone(),
-                            navigation: name.clone(),
-                            entity_type: entity_type.clone(),
-                            keys: keys.clone(),
-                            operations: Vec::new(),
-                            anchor: None,
-                            struct_name: String::new(),
-                        });
+                    match (i + 1 == owner_len, *collection) {
+                        (true, true) => Some(NodeKind::Collection),
+                        // A container child (`/security`) is walked through, not a handle.
+                        (true, false) if i > 0 => Some(NodeKind::Single),
+                        _ => None,
                     }
                 }
                 Segment::Key(key) => {
                     keys.push(key.clone());
-                    nodes.entry(path.clone()).or_insert_with(|| Node {
-                        kind: NodeKind::Item,
-                        path: path.clone(),
-                        navigation: last_nav.clone(),
-                        entity_type: last_type.clone(),
-                        keys: keys.clone(),
-                        operations: Vec::new(),
-                        anchor: None,
-                        struct_name: String::new(),
-                    });
+                    Some(NodeKind::Item)
                 }
+            };
+            if let Some(kind) = kind {
+                nodes.entry(path.clone()).or_insert_with(|| Node {
+                    kind,
+                    path: path.clone(),
+                    navigation: last_nav.clone(),
+                    entity_type: last_type.clone(),
+                    keys: keys.clone(),
+                    operations: Vec::new(),
+                    anchor: None,
+                    struct_name: String::new(),
+                });
             }
         }
         if let Some(node) = nodes.get_mut(&path) {

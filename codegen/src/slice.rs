@@ -163,6 +163,19 @@ fn summary(metadata: &Path, sel: &select::Selection, stats: emit::EmitStats) -> 
     }
 }
 
+/// Writes `contents` to `path` through a temporary file beside it, renamed into place: on error
+/// the target is untouched and no temporary file is left (what `slice` does for its output).
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), SliceError> {
+    let output = TempOutput::create(path)?;
+    let mut file = output.file()?;
+    file.write_all(contents)
+        .map_err(|source| SliceError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    output.commit()
+}
+
 /// A temporary output file next to the target; removed on drop unless committed.
 struct TempOutput {
     tmp: PathBuf,

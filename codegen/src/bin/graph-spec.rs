@@ -205,8 +205,10 @@ fn run_openapi(args: &OpenapiArgs) -> ExitCode {
         }
     };
     let written = match &args.output {
-        Some(path) => write_via_temp(path, text.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        Some(path) => {
+            graph_security_copilot_codegen::slice::write_atomically(path, text.as_bytes())
+                .map_err(|e| e.to_string())
+        }
         None => std::io::stdout()
             .lock()
             .write_all(text.as_bytes())
@@ -219,29 +221,4 @@ fn run_openapi(args: &OpenapiArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// Writes `contents` to a temporary file beside `path`, then renames it over `path`; on error
-/// the temporary file is removed and `path` is untouched.
-fn write_via_temp(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?
-        .to_string_lossy()
-        .into_owned();
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
