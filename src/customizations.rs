@@ -5,11 +5,9 @@ use crate::models::{Prompt, PromptType, Session};
 /// A session named `display_name` (what `sessions().create("Who am I")` posts).
 impl From<&str> for Session {
     fn from(display_name: &str) -> Self {
-        Session {
-            odata_type: Some(format!("#{}", Session::ODATA_TYPE)),
-            display_name: Some(Some(display_name.to_string())),
-            ..Session::default()
-        }
+        let mut session = Session::new().with_display_name(display_name);
+        session.odata_type = Some(format!("#{}", Session::ODATA_TYPE));
+        session
     }
 }
 
@@ -22,12 +20,9 @@ impl From<String> for Session {
 /// A prompt of type `prompt` with this content (the only type the service supports).
 impl From<&str> for Prompt {
     fn from(content: &str) -> Self {
-        Prompt {
-            odata_type: Some(format!("#{}", Prompt::ODATA_TYPE)),
-            type_: Some(PromptType::Prompt),
-            content: Some(Some(content.to_string())),
-            ..Prompt::default()
-        }
+        let mut prompt = Prompt::new(PromptType::Prompt).with_content(content);
+        prompt.odata_type = Some(format!("#{}", Prompt::ODATA_TYPE));
+        prompt
     }
 }
 

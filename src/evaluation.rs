@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::models::{Evaluation, EvaluationResultType, EvaluationState};
-use crate::resources::{EvaluationHandle, EvaluationsHandle};
+use crate::resources::{WorkspaceSessionPromptEvaluationHandle, WorkspaceSessionPromptEvaluationsHandle};
 use crate::Error;
 
 /// How to poll an evaluation.
@@ -65,7 +65,7 @@ impl Evaluation {
     }
 }
 
-impl EvaluationHandle {
+impl WorkspaceSessionPromptEvaluationHandle {
     /// Polls this evaluation until [`is_terminal`], with exponential backoff between polls and
     /// an overall deadline. Dropping the future cancels the wait.
     pub async fn wait(&self, options: WaitOptions) -> Result<Evaluation, Error> {
@@ -90,7 +90,7 @@ impl EvaluationHandle {
     }
 }
 
-impl EvaluationsHandle {
+impl WorkspaceSessionPromptEvaluationsHandle {
     /// Starts an evaluation of the prompt (posts `{}`) and waits for it to finish.
     pub async fn create_and_wait(&self, options: WaitOptions) -> Result<Evaluation, Error> {
         let created = self.create().await?;
@@ -100,7 +100,7 @@ impl EvaluationsHandle {
         let id = created.id.clone().ok_or_else(|| {
             Error::InvalidRequest("the created evaluation has no id to poll".to_string())
         })?;
-        let handle = EvaluationHandle {
+        let handle = WorkspaceSessionPromptEvaluationHandle {
             client: self.client.clone(),
             workspace_id: self.workspace_id.clone(),
             session_id: self.session_id.clone(),

@@ -92,10 +92,7 @@ async fn every_documented_operation() {
     assert_eq!(got, session);
     let updated = workspace
         .session(&session_id)
-        .update(Session {
-            display_name: Some(Some("API Test: Who am I?".to_string())),
-            ..Session::default()
-        })
+        .update(Session::new().with_display_name("API Test: Who am I?"))
         .await
         .unwrap();
     assert_eq!(

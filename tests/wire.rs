@@ -320,9 +320,11 @@ async fn update_session_patches_only_what_is_set() {
     let cleared = client(&server)
         .workspace("default")
         .session(SESSION)
-        .update(Session {
-            display_name: Some(None),
-            ..Session::default()
+        .update({
+            // An explicit null: the public field, as the setter docs say.
+            let mut clear = Session::new();
+            clear.display_name = Some(None);
+            clear
         })
         .await
         .unwrap();

@@ -1,15 +1,33 @@
 //! The OData Capabilities vocabulary (`Org.OData.Capabilities.V1`) as it decides the API surface.
 //!
-//! Microsoft's CSDL carries no restrictions for Security Copilot, so by itself every contained
-//! navigation gets every verb (as in Microsoft's SDKs). `spec/overlay.xml` annotates each
-//! navigation with what the service documents; an absent restriction means "allowed".
+//! **Exposure is opt-in.** A singleton, entity set or contained navigation becomes operations only
+//! when an overlay (`spec/overlay.xml`) tags it with [`EXPOSED`]; Microsoft's metadata lists
+//! navigations the service does not implement, so a new one in a refreshed document stays
+//! unexposed until someone decides. Within an exposed navigation, the overlay's restrictions say
+//! which verbs and query options exist (an absent restriction means "allowed"), and restrictions
+//! written in Microsoft's document can only narrow that further ([`Capabilities::narrowed_by`]),
+//! never expose anything.
 
 use crate::csdl::Annotation;
 use crate::csdl::{find_annotation, AnnotationValue, Record};
 
 const CAPABILITIES: &str = "Org.OData.Capabilities.V1";
-/// Our one term beyond the standard vocabularies (declared in `spec/overlay.xml`).
+/// Our term that switches the `/$count` segment off (declared in `spec/overlay.xml`).
 pub const COUNT_SEGMENT: &str = "graphSecurityCopilot.overlay.CountSegmentSupported";
+/// Our tagging term that exposes a singleton, entity set or navigation (declared in
+/// `spec/overlay.xml`; honoured only when an overlay writes it).
+pub const EXPOSED: &str = "graphSecurityCopilot.overlay.Exposed";
+
+/// Whether these annotations (an overlay's, on one element) expose the element.
+pub fn is_exposed<'a>(annotations: impl IntoIterator<Item = &'a Annotation>) -> bool {
+    annotations.into_iter().any(|a| {
+        crate::csdl::term_matches(&a.term, EXPOSED)
+            && match &a.value {
+                AnnotationValue::Bool(b) => *b,
+                _ => true,
+            }
+    })
+}
 
 /// Text for one operation, from a restriction record's `Description` / `LongDescription`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,6 +84,43 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// Everything allowed (the surface Microsoft's metadata implies on its own).
+    pub fn everything() -> Capabilities {
+        Capabilities::from_annotations(&[])
+    }
+
+    /// These capabilities, with everything `other` forbids forbidden too (text from `self`
+    /// first). Used to let restrictions in Microsoft's document narrow the overlay's.
+    pub fn narrowed_by(mut self, other: &Capabilities) -> Capabilities {
+        let pick = |mine: OperationText, theirs: &OperationText| OperationText {
+            description: mine.description.or_else(|| theirs.description.clone()),
+            long_description: mine
+                .long_description
+                .or_else(|| theirs.long_description.clone()),
+        };
+        self.readable &= other.readable;
+        self.readable_by_key &= other.readable_by_key;
+        self.insertable &= other.insertable;
+        self.updatable &= other.updatable;
+        self.update_uses_put |= other.update_uses_put;
+        self.deletable &= other.deletable;
+        self.countable &= other.countable;
+        self.count_segment &= other.count_segment;
+        self.top &= other.top;
+        self.skip &= other.skip;
+        self.filter &= other.filter;
+        self.sort &= other.sort;
+        self.select &= other.select;
+        self.expand &= other.expand;
+        self.search &= other.search;
+        self.read_text = pick(self.read_text, &other.read_text);
+        self.read_by_key_text = pick(self.read_by_key_text, &other.read_by_key_text);
+        self.insert_text = pick(self.insert_text, &other.insert_text);
+        self.update_text = pick(self.update_text, &other.update_text);
+        self.delete_text = pick(self.delete_text, &other.delete_text);
+        self
+    }
+
     /// Reads the restrictions from an element's annotations (absent means allowed).
     pub fn from_annotations(annotations: &[Annotation]) -> Capabilities {
         let record = |term: &str| -> Option<&Record> {

@@ -33,8 +33,8 @@
 //! | types | `became_open` | additive | dynamic properties land in `additional_properties`, which every model already has |
 //! | types | `became_closed` | breaking | dynamic properties a caller read or wrote through `additional_properties` are no longer accepted |
 //! | types | `type_definition_changed` (underlying type) | breaking | the Rust type of every field using it changes |
-//! | types | `rust_name_changed` | breaking | a new type's name clashed, so an existing model was renamed (`Workspace` → `SecurityCopilotWorkspace`) |
-//! | properties | `property_added` | additive | a new `Option` field |
+//! | properties | `property_added` | additive | a new `Option` field and accessor; models are `#[non_exhaustive]`, so no caller builds them with a struct literal |
+//! | properties | `required_property_added` | breaking | a non-nullable, non-computed property without a default is a parameter of the model's `new` |
 //! | properties | `property_removed` | breaking | the field disappears |
 //! | properties | `property_type_changed` | breaking | the field's type changes (`i32` → `i64` included) |
 //! | properties | `property_became_nullable` | breaking | the field changes from `Option<T>` to `Option<Option<T>>` |
@@ -86,9 +86,8 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 use crate::csdl::{read_file, CsdlError, Model, StructuredKind, TypeKind};
-use crate::generate::{API_NAMESPACE, SPEC_FILES};
+use crate::generate::SPEC_FILES;
 use crate::operations::{operations, ApiOperation, ResponseShape};
-use crate::rust_models::TypeSet;
 
 /// Whether a change breaks Rust callers of the generated client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -175,10 +174,11 @@ pub enum ChangeKind {
     BecameClosed,
     /// A type definition's underlying type changed.
     TypeDefinitionChanged,
-    /// The Rust name of a model type changed (a name clash with a new type).
-    RustNameChanged,
     /// A structural property was added.
     PropertyAdded,
+    /// A structural property the service requires was added (non-nullable, no default, not
+    /// computed, not the key): the model's constructor gains a parameter.
+    RequiredPropertyAdded,
     /// A structural property was removed.
     PropertyRemoved,
     /// A structural property's element type changed.
@@ -249,8 +249,8 @@ impl ChangeKind {
         ChangeKind::BecameOpen,
         ChangeKind::BecameClosed,
         ChangeKind::TypeDefinitionChanged,
-        ChangeKind::RustNameChanged,
         ChangeKind::PropertyAdded,
+        ChangeKind::RequiredPropertyAdded,
         ChangeKind::PropertyRemoved,
         ChangeKind::PropertyTypeChanged,
         ChangeKind::PropertyBecameNullable,
@@ -295,7 +295,7 @@ impl ChangeKind {
             | BecameAbstract
             | BecameClosed
             | TypeDefinitionChanged
-            | RustNameChanged
+            | RequiredPropertyAdded
             | PropertyRemoved
             | PropertyTypeChanged
             | PropertyBecameNullable
@@ -334,9 +334,9 @@ impl ChangeKind {
             | BecameConcrete
             | BecameOpen
             | BecameClosed
-            | TypeDefinitionChanged
-            | RustNameChanged => Section::Types,
+            | TypeDefinitionChanged => Section::Types,
             PropertyAdded
+            | RequiredPropertyAdded
             | PropertyRemoved
             | PropertyTypeChanged
             | PropertyBecameNullable
@@ -374,7 +374,7 @@ impl ChangeKind {
             BecameOpen => "became_open",
             BecameClosed => "became_closed",
             TypeDefinitionChanged => "type_definition_changed",
-            RustNameChanged => "rust_name_changed",
+            RequiredPropertyAdded => "required_property_added",
             PropertyAdded => "property_added",
             PropertyRemoved => "property_removed",
             PropertyTypeChanged => "property_type_changed",
@@ -595,7 +595,6 @@ pub fn diff(old: &Model, new: &Model) -> ApiDiff {
     let mut warnings = Vec::new();
     match (derive_operations(old), derive_operations(new)) {
         (Ok(old_ops), Ok(new_ops)) => {
-            diff_rust_names(old, new, &old_ops, &new_ops, &mut changes);
             diff_operations(&old_ops, &new_ops, &mut changes);
         }
         (old_ops, new_ops) => {
@@ -810,6 +809,8 @@ fn type_text(r: &crate::csdl::TypeRef) -> String {
 /// A member (structural or navigation) as compared: its type, flags and declaring type.
 #[derive(Clone, Debug)]
 struct Member {
+    /// A constructor parameter of the generated model (structural properties only).
+    required: bool,
     type_name: String,
     collection: bool,
     nullable: bool,
@@ -818,6 +819,10 @@ struct Member {
 }
 
 fn structural_members(model: &Model, name: &str) -> BTreeMap<String, Member> {
+    let required: BTreeSet<String> = crate::rust_models::required_properties(model, name)
+        .into_iter()
+        .map(|p| p.name.clone())
+        .collect();
     let mut members = BTreeMap::new();
     for level in model.base_chain(name) {
         let declared_on = model.qualified_name_of(level).unwrap_or_default();
@@ -825,6 +830,7 @@ fn structural_members(model: &Model, name: &str) -> BTreeMap<String, Member> {
             members.insert(
                 p.name.clone(),
                 Member {
+                    required: required.contains(&p.name),
                     type_name: p.type_ref.name.clone(),
                     collection: p.type_ref.collection,
                     nullable: p.nullable,
@@ -845,6 +851,7 @@ fn navigation_members(model: &Model, name: &str) -> BTreeMap<String, Member> {
             members.insert(
                 n.name.clone(),
                 Member {
+                    required: false,
                     type_name: n.type_ref.name.clone(),
                     collection: n.type_ref.collection,
                     nullable: n.nullable,
@@ -982,8 +989,13 @@ fn diff_members(
         let element = format!("{owner}/{name}");
         let Some(o) = old.get(name) else {
             if reported_here(None, Some(n)) {
+                let kind = if n.required && kinds.added == ChangeKind::PropertyAdded {
+                    ChangeKind::RequiredPropertyAdded
+                } else {
+                    kinds.added
+                };
                 changes.push(Change::new(
-                    kinds.added,
+                    kind,
                     element,
                     None,
                     Some(member_text(n)),
@@ -1054,30 +1066,6 @@ fn member_text(m: &Member) -> String {
         text.push_str(" not null");
     }
     text
-}
-
-/// Rust names of model types present in both generated clients that differ.
-fn diff_rust_names(
-    old: &Model,
-    new: &Model,
-    old_ops: &[ApiOperation],
-    new_ops: &[ApiOperation],
-    changes: &mut Vec<Change>,
-) {
-    let old_set = TypeSet::new(old, &[API_NAMESPACE], old_ops);
-    let new_set = TypeSet::new(new, &[API_NAMESPACE], new_ops);
-    for name in old_set.structured().iter().chain(old_set.enums()) {
-        if let (Some(o), Some(n)) = (old_set.rust_name(name), new_set.rust_name(name)) {
-            if o != n {
-                changes.push(Change::new(
-                    ChangeKind::RustNameChanged,
-                    name,
-                    Some(o.to_string()),
-                    Some(n.to_string()),
-                ));
-            }
-        }
-    }
 }
 
 fn endpoint(op: &ApiOperation) -> String {
@@ -1227,9 +1215,11 @@ pub fn input_files(input: &Path, overlay: Option<&Path>) -> Vec<PathBuf> {
 
 /// Reads a spec input (see [`input_files`]) into a model.
 pub fn load_input(input: &Path, overlay: Option<&Path>) -> Result<Model, CsdlError> {
-    let documents = input_files(input, overlay)
+    let mut documents = input_files(input, overlay)
         .iter()
         .map(|f| read_file(f))
         .collect::<Result<Vec<_>, _>>()?;
-    Model::build(documents)
+    // The first file is the CSDL document, the rest overlays (which alone expose navigations).
+    let overlays = documents.split_off(documents.len().min(1));
+    Model::build_with_overlays(documents, overlays)
 }

@@ -90,7 +90,7 @@ pub fn openapi_for(
     model: &Model,
 ) -> Result<(serde_json::Value, Vec<ApiOperation>, TypeSet), GenerateError> {
     let ops = operations(model)?;
-    let types = TypeSet::new(model, &[API_NAMESPACE], &ops);
+    let types = TypeSet::new(model, &[API_NAMESPACE], &ops)?;
     let document = openapi(
         model,
         &types,
@@ -117,14 +117,24 @@ pub fn generate(model: &Model) -> Result<Generated, GenerateError> {
         settings.with_replacement(typify_name(schema), rust, std::iter::empty());
     };
     for name in types.structured().iter().chain(types.enums()) {
-        if let Some(rust) = types.rust_name(name) {
+        if let Some(rust) = types.rust_path(name) {
             replace(name, format!("crate::models::{rust}"));
         }
     }
     for entity in types.collections() {
         replace(
             &collection_response_name(entity),
-            format!("crate::models::{}", types.collection_name(entity)),
+            format!(
+                "crate::models::{}",
+                types
+                    .module(entity)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(String::as_str)
+                    .chain([types.collection_name(entity).as_str()])
+                    .collect::<Vec<_>>()
+                    .join("::")
+            ),
         );
     }
     replace(ODATA_ERROR, "crate::error::ODataError".to_string());
@@ -145,13 +155,12 @@ pub fn generate(model: &Model) -> Result<Generated, GenerateError> {
     PostProcess.visit_file_mut(&mut file);
     let client = prettyplease::unparse(&file);
 
-    let models_tokens = models(model, &types);
+    let models_tokens = models(model, &types)?;
     let models_file: syn::File =
         syn::parse2(models_tokens).map_err(|e| GenerateError::Syntax(e.to_string()))?;
     let models = prettyplease::unparse(&models_file);
 
-    let handles_tokens = crate::rust_handles::handles(model, &types, &ops)
-        .map_err(|e| GenerateError::Progenitor(e.to_string()))?;
+    let handles_tokens = crate::rust_handles::handles(model, &types, &ops)?;
     let handles_file: syn::File =
         syn::parse2(handles_tokens).map_err(|e| GenerateError::Syntax(e.to_string()))?;
     let handles = prettyplease::unparse(&handles_file);

@@ -5,6 +5,7 @@
 //! - [`capabilities`]: read the OData Capabilities restrictions that decide which operations exist;
 //! - [`operations`]: walk containment from the entity container into the list of HTTP operations;
 //! - [`openapi`]: emit the OpenAPI 3.0 document progenitor consumes;
+//! - [`rust_names`]: the one rule that turns wire names into Rust names;
 //! - [`rust_models`]: emit the model types (open enums, kept unknown members, optional fields);
 //! - [`rust_handles`]: emit the resource handles (`client.workspace(id).sessions().list()`);
 //! - [`generate`]: drive progenitor and post-process its output; used by the client's `build.rs`;
@@ -17,7 +18,9 @@ pub mod diff;
 pub mod generate;
 pub mod openapi;
 pub mod operations;
+pub mod overlay;
 pub mod rust_handles;
 pub mod rust_models;
+pub mod rust_names;
 pub mod slice;
 pub mod surface;

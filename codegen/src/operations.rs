@@ -3,14 +3,18 @@
 //! Every navigation property with `ContainsTarget="true"` reached from a singleton or entity set
 //! becomes a URL segment; collections get list / create / count and, under `{key}`, get / update /
 //! delete; single-valued ones get get / update / delete. The container's own children (`/security`)
-//! are Graph-wide roots and only walked through. [`Capabilities`] from the overlay remove what the
-//! service does not offer.
+//! are Graph-wide roots and only walked through. Only what an overlay exposes is walked
+//! ([`crate::capabilities::EXPOSED`], one entry per singleton, entity set and navigation), and
+//! [`Capabilities`] remove the verbs the service does not offer.
+//!
+//! Operation ids are a function of the verb and path alone ([`resource_words`]), never of what
+//! else the document declares.
 
 use std::collections::{BTreeMap, HashSet};
 
-use heck::ToSnakeCase;
+use heck::{ToLowerCamelCase, ToSnakeCase};
 
-use crate::capabilities::{Capabilities, OperationText};
+use crate::capabilities::{is_exposed, Capabilities, OperationText};
 use crate::csdl::{description, long_description, Model, NavigationProperty};
 
 /// What an operation does to its resource.
@@ -195,59 +199,176 @@ impl ApiOperation {
 /// Errors while deriving operations.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OperationsError {
-    /// Two operations would get the same id and no disambiguation was found.
-    #[error("two operations would both be named `{0}`")]
-    DuplicateId(String),
+    /// Two operations would get the same id (two wire names on one Rust name), at the CSDL
+    /// element of the second.
+    #[error(transparent)]
+    DuplicateId(Box<crate::csdl::CsdlError>),
     /// An entity type reached through a collection has no key.
     #[error("entity type `{0}` is reached through a collection but has no key")]
     MissingKey(String),
 }
 
-/// An operation and the simple names of its ancestor types (nearest first), for naming.
-type Found = (ApiOperation, Vec<String>);
+/// Which contained navigations the walk turns into operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exposure {
+    /// Only singletons, entity sets and navigations an overlay tags as exposed
+    /// ([`crate::capabilities::EXPOSED`]); what the client and emulator serve.
+    Overlay,
+    /// Every contained navigation (what Microsoft's metadata implies on its own).
+    Everything,
+}
+
+/// Which verbs and query options an exposed navigation gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verbs {
+    /// What the Capabilities restrictions allow (overlay, narrowed by the document's own).
+    Capabilities,
+    /// Every verb and option (for the emulator's surface: 405 rather than 404).
+    All,
+}
+
+/// How [`operations_with`] walks the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalkOptions {
+    /// Which navigations.
+    pub exposure: Exposure,
+    /// Which verbs.
+    pub verbs: Verbs,
+}
+
+impl WalkOptions {
+    /// What the generated client offers: exposed navigations, allowed verbs.
+    pub const CLIENT: WalkOptions = WalkOptions {
+        exposure: Exposure::Overlay,
+        verbs: Verbs::Capabilities,
+    };
+    /// The paths the emulator recognises: exposed navigations, every verb.
+    pub const SURFACE: WalkOptions = WalkOptions {
+        exposure: Exposure::Overlay,
+        verbs: Verbs::All,
+    };
+    /// Everything Microsoft's metadata implies.
+    pub const EVERYTHING: WalkOptions = WalkOptions {
+        exposure: Exposure::Everything,
+        verbs: Verbs::All,
+    };
+}
+
+/// A contained navigation (or container child) reachable from the entity container, exposed or
+/// not: what the refresh report lists as new surface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NavigationEntry {
+    /// The URL path template of the navigation (`/security/securityCopilot/workspaces`).
+    pub path: String,
+    /// The `<Annotations Target>` that exposes it in an overlay
+    /// (`microsoft.graph.securityCopilot/workspaces`, `microsoft.graph.GraphService/security`).
+    pub target: String,
+    /// Its entity type (qualified).
+    pub entity_type: String,
+    /// Whether it is a collection.
+    pub collection: bool,
+    /// Whether an overlay exposes it.
+    pub exposed: bool,
+    /// Whether every navigation above it is exposed (so exposing this one makes it reachable).
+    pub reachable: bool,
+}
 
 struct Walk<'m> {
     model: &'m Model,
-    operations: Vec<Found>,
+    options: WalkOptions,
+    operations: Vec<ApiOperation>,
+    navigations: Vec<NavigationEntry>,
 }
 
-/// Derives the operations of every contained navigation reachable from the entity container.
+/// Derives what the generated client offers ([`WalkOptions::CLIENT`]).
 pub fn operations(model: &Model) -> Result<Vec<ApiOperation>, OperationsError> {
-    let mut walk = Walk {
-        model,
-        operations: Vec::new(),
-    };
-    for container in model.containers() {
-        for singleton in &container.singletons {
-            let segments = vec![Segment::Navigation {
-                name: singleton.name.clone(),
-                collection: false,
-                entity_type: singleton.type_ref.name.clone(),
-            }];
-            let mut visited = HashSet::new();
-            visited.insert(singleton.type_ref.name.clone());
-            walk.children(&singleton.type_ref.name, &segments, &mut visited, &[])?;
-        }
-        for set in &container.entity_sets {
-            let entity_type = set.type_ref.name.clone();
-            let key = walk.key_parameter(&entity_type)?;
-            let segments = vec![
-                Segment::Navigation {
-                    name: set.name.clone(),
-                    collection: true,
-                    entity_type: entity_type.clone(),
-                },
-                Segment::Key(key),
-            ];
-            let mut visited = HashSet::new();
-            visited.insert(entity_type.clone());
-            walk.children(&entity_type, &segments, &mut visited, &[])?;
-        }
-    }
-    name_operations(walk.operations)
+    operations_with(model, WalkOptions::CLIENT)
 }
 
-impl Walk<'_> {
+/// Derives the operations of every contained navigation reachable from the entity container
+/// that `options` lets through.
+pub fn operations_with(
+    model: &Model,
+    options: WalkOptions,
+) -> Result<Vec<ApiOperation>, OperationsError> {
+    let mut walk = Walk::run(model, options)?;
+    name_operations(model, &mut walk.operations)?;
+    Ok(walk.operations)
+}
+
+/// Every contained navigation reachable from the entity container, with whether an overlay
+/// exposes it, in walk order.
+pub fn navigations(model: &Model) -> Result<Vec<NavigationEntry>, OperationsError> {
+    Ok(Walk::run(model, WalkOptions::EVERYTHING)?.navigations)
+}
+
+impl<'m> Walk<'m> {
+    fn run(model: &'m Model, options: WalkOptions) -> Result<Walk<'m>, OperationsError> {
+        let mut walk = Walk {
+            model,
+            options,
+            operations: Vec::new(),
+            navigations: Vec::new(),
+        };
+        for container in model.containers() {
+            let container_name = model
+                .container_qualified_name(container)
+                .unwrap_or_else(|| container.name.clone());
+            for (child, collection) in container
+                .singletons
+                .iter()
+                .map(|c| (c, false))
+                .chain(container.entity_sets.iter().map(|c| (c, true)))
+            {
+                let exposed = walk.exposed(&child.annotations);
+                walk.navigations.push(NavigationEntry {
+                    path: format!("/{}", child.name),
+                    target: format!("{container_name}/{}", child.name),
+                    entity_type: child.type_ref.name.clone(),
+                    collection,
+                    exposed,
+                    reachable: true,
+                });
+                if !exposed && options.exposure == Exposure::Overlay {
+                    continue;
+                }
+                let entity_type = child.type_ref.name.clone();
+                let mut segments = vec![Segment::Navigation {
+                    name: child.name.clone(),
+                    collection,
+                    entity_type: entity_type.clone(),
+                }];
+                if collection {
+                    segments.push(Segment::Key(walk.key_parameter(&entity_type)?));
+                }
+                let mut visited = HashSet::new();
+                visited.insert(entity_type.clone());
+                walk.children(&entity_type, &segments, &mut visited, exposed)?;
+            }
+        }
+        Ok(walk)
+    }
+
+    fn exposed(&self, annotations: &[crate::csdl::Annotation]) -> bool {
+        is_exposed(
+            annotations
+                .iter()
+                .filter(|a| self.model.is_overlay_annotation(a)),
+        )
+    }
+
+    fn capabilities(&self, annotations: &[crate::csdl::Annotation]) -> Capabilities {
+        if self.options.verbs == Verbs::All {
+            return Capabilities::everything();
+        }
+        let (overlay, document): (Vec<_>, Vec<_>) = annotations
+            .iter()
+            .cloned()
+            .partition(|a| self.model.is_overlay_annotation(a));
+        Capabilities::from_annotations(&overlay)
+            .narrowed_by(&Capabilities::from_annotations(&document))
+    }
+
     fn key_parameter(&self, entity_type: &str) -> Result<KeyParameter, OperationsError> {
         let key = self.model.key(entity_type);
         let key_property = key
@@ -266,17 +387,20 @@ impl Walk<'_> {
         })
     }
 
-    /// Visits the contained navigation properties of `type_name` at `segments`.
+    /// Visits the contained navigation properties of `type_name` at `segments`;
+    /// `reachable`: every step above is exposed.
     fn children(
         &mut self,
         type_name: &str,
         segments: &[Segment],
         visited: &mut HashSet<String>,
-        ancestors: &[String],
+        reachable: bool,
     ) -> Result<(), OperationsError> {
         let model = self.model;
-        let mut ancestors = ancestors.to_vec();
-        ancestors.insert(0, simple_name(type_name).to_string());
+        let owner = model
+            .structured(type_name)
+            .map(|_| type_name.to_string())
+            .unwrap_or_default();
         for navigation in model.all_navigation(type_name) {
             if !navigation.contains_target {
                 continue;
@@ -285,8 +409,29 @@ impl Walk<'_> {
             if visited.contains(&target) {
                 continue;
             }
+            let declaring = model
+                .declaring_type(&owner, &navigation.name)
+                .unwrap_or_else(|| owner.clone());
+            let exposed = self.exposed(&navigation.annotations);
+            let mut path = segments.to_vec();
+            path.push(Segment::Navigation {
+                name: navigation.name.clone(),
+                collection: navigation.type_ref.collection,
+                entity_type: target.clone(),
+            });
+            self.navigations.push(NavigationEntry {
+                path: render_path(&path),
+                target: format!("{declaring}/{}", navigation.name),
+                entity_type: target.clone(),
+                collection: navigation.type_ref.collection,
+                exposed,
+                reachable,
+            });
+            if !exposed && self.options.exposure == Exposure::Overlay {
+                continue;
+            }
             visited.insert(target.clone());
-            self.navigation(navigation, segments, visited, &ancestors)?;
+            self.navigation(navigation, segments, visited, reachable && exposed)?;
             visited.remove(&target);
         }
         Ok(())
@@ -297,9 +442,9 @@ impl Walk<'_> {
         navigation: &NavigationProperty,
         parent: &[Segment],
         visited: &mut HashSet<String>,
-        ancestors: &[String],
+        reachable: bool,
     ) -> Result<(), OperationsError> {
-        let capabilities = Capabilities::from_annotations(&navigation.annotations);
+        let capabilities = self.capabilities(&navigation.annotations);
         let entity_type = navigation.type_ref.name.clone();
         let type_simple = simple_name(&entity_type).to_string();
         let nav_doc = description(&navigation.annotations).map(str::to_string);
@@ -326,7 +471,7 @@ impl Walk<'_> {
                 })
                 .collect()
         };
-        let mut found: Vec<Found> = Vec::new();
+        let mut found: Vec<ApiOperation> = Vec::new();
         let mut push =
             |verb: Verb, segments: Vec<Segment>, text: &OperationText, fallback: String| {
                 let request_body =
@@ -343,23 +488,20 @@ impl Walk<'_> {
                     .clone()
                     .or_else(|| nav_long.clone())
                     .or_else(|| nav_doc.clone());
-                found.push((
-                    ApiOperation {
-                        id: String::new(),
-                        verb,
-                        method: verb.method(capabilities.update_uses_put),
-                        path: render_path(&segments),
-                        segments,
-                        query_options: query(verb),
-                        entity_type: entity_type.clone(),
-                        request_body,
-                        response,
-                        success_status: verb.success_status(),
-                        summary,
-                        description,
-                    },
-                    ancestors.to_vec(),
-                ));
+                found.push(ApiOperation {
+                    id: String::new(),
+                    verb,
+                    method: verb.method(capabilities.update_uses_put),
+                    path: render_path(&segments),
+                    segments,
+                    query_options: query(verb),
+                    entity_type: entity_type.clone(),
+                    request_body,
+                    response,
+                    success_status: verb.success_status(),
+                    summary,
+                    description,
+                });
             };
         let nav_name = &navigation.name;
         if navigation.type_ref.collection {
@@ -398,11 +540,11 @@ impl Walk<'_> {
             item.push(Segment::Key(key));
             item_operations(&capabilities, &item, &type_simple, &mut push);
             self.operations.append(&mut found);
-            self.children(&entity_type, &item, visited, ancestors)?;
+            self.children(&entity_type, &item, visited, reachable)?;
         } else {
             item_operations(&capabilities, &segments, &type_simple, &mut push);
             self.operations.append(&mut found);
-            self.children(&entity_type, &segments, visited, ancestors)?;
+            self.children(&entity_type, &segments, visited, reachable)?;
         }
         Ok(())
     }
@@ -448,105 +590,149 @@ fn item_operations(
     }
 }
 
-/// Gives each operation a natural id (`list_sessions`, `get_evaluation`); ids that would clash
-/// are prefixed with their parent types (`list_workspace_sessions`).
-fn name_operations(operations: Vec<Found>) -> Result<Vec<ApiOperation>, OperationsError> {
-    // Two vocabularies to disambiguate with, tried in order: the ancestor types
-    // (`list_workspace_sessions`), then the URL segments of the ancestors, which always differ
-    // between two paths (`site/termStore/...` vs `site/termStores/{id}/...`).
-    let vocabularies: Vec<[Vec<String>; 2]> = operations
-        .iter()
-        .map(|(op, ancestor_types)| [ancestor_types.clone(), ancestor_segments(op)])
-        .collect();
-    let base_name = |op: &ApiOperation, words_before: &[String]| -> String {
-        let subject = match op.verb {
-            Verb::List | Verb::Count => op
-                .segments
-                .iter()
-                .rev()
-                .find_map(|s| match s {
-                    Segment::Navigation { name, .. } if name != "$count" => Some(name.clone()),
-                    _ => None,
-                })
-                .unwrap_or_default(),
-            _ => simple_name(&op.entity_type).to_string(),
-        };
-        let mut words = vec![op.verb.as_str().to_string()];
-        words.extend(words_before.iter().rev().cloned());
-        words.push(subject);
-        words.join("_").to_snake_case()
-    };
-    // Per operation: which vocabulary, and how many of its words (nearest first).
-    let mut choice = vec![(0usize, 0usize); operations.len()];
-    loop {
-        let names: Vec<String> = operations
-            .iter()
-            .zip(&choice)
-            .zip(&vocabularies)
-            .map(|(((op, _), (v, depth)), words)| {
-                let vocabulary = &words[*v];
-                base_name(op, &vocabulary[..(*depth).min(vocabulary.len())])
-            })
-            .collect();
-        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, name) in names.iter().enumerate() {
-            groups.entry(name.as_str()).or_default().push(i);
+/// The accessor name that reaches a member of the collection navigation `navigation`:
+/// the navigation's snake_case name without its plural `s` (`sessions` → `session`), or with
+/// `_item` when it has none (`people` → `people_item`). A function of the wire name alone.
+pub fn item_accessor(navigation: &str) -> String {
+    let plural = crate::rust_names::snake_name(navigation, &[]);
+    match plural.strip_suffix('s') {
+        Some(singular)
+            if crate::rust_names::is_conventional(navigation)
+                && !singular.is_empty()
+                && !singular.ends_with('_') =>
+        {
+            crate::rust_names::snake_name(&singular.to_lower_camel_case(), &[])
         }
-        let clashes: Vec<usize> = groups
-            .values()
-            .filter(|g| g.len() > 1)
-            .flatten()
-            .copied()
-            .collect();
-        if clashes.is_empty() {
-            return Ok(operations
-                .into_iter()
-                .zip(names)
-                .map(|((mut op, _), name)| {
-                    op.id = name;
-                    op
-                })
-                .collect());
-        }
-        let mut progressed = false;
-        for i in clashes {
-            let (v, depth) = choice[i];
-            if depth < vocabularies[i][v].len() {
-                choice[i] = (v, depth + 1);
-                progressed = true;
-            } else if v + 1 < vocabularies[i].len() {
-                choice[i] = (v + 1, 1);
-                progressed = true;
-            }
-        }
-        if !progressed {
-            let name = groups
-                .iter()
-                .find(|(_, g)| g.len() > 1)
-                .map(|(n, _)| n.to_string())
-                .unwrap_or_default();
-            return Err(OperationsError::DuplicateId(name));
-        }
+        _ => format!("{}_item", plural.trim_end_matches('_')),
     }
 }
 
-/// The navigation segments of an operation's path, nearest first: for list and count, those above
-/// the collection (whose name is already the subject); for the others, the collection too (their
-/// subject is the type, which two collections can share).
-fn ancestor_segments(op: &ApiOperation) -> Vec<String> {
-    let mut names: Vec<String> = op
-        .segments
-        .iter()
-        .filter_map(|s| match s {
-            Segment::Navigation { name, .. } if name != "$count" => Some(name.clone()),
-            _ => None,
-        })
-        .collect();
-    if matches!(op.verb, Verb::List | Verb::Count) {
-        names.pop();
+/// The words that name the resource an operation works on, root first: one per navigation
+/// below the container child (the first segment) that is not walked through (a single-valued
+/// navigation with no operation of its own), the member accessor (`session`) where a key
+/// follows, the navigation itself (`sessions`) otherwise. A function of the path alone.
+pub fn resource_words(segments: &[Segment], walked_through: &HashSet<String>) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut prefix = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        prefix.push(segment.clone());
+        let Segment::Navigation { name, .. } = segment else {
+            continue;
+        };
+        if i == 0 || name == "$count" || walked_through.contains(&render_path(&prefix)) {
+            continue;
+        }
+        let keyed = matches!(segments.get(i + 1), Some(Segment::Key(_)));
+        words.push(if keyed {
+            item_accessor(name)
+        } else {
+            crate::rust_names::snake_name(name, &[])
+        });
     }
-    names.reverse();
-    names
+    words
+}
+
+/// The single-valued navigation paths that have no operation of their own (walked through by
+/// handles and names: `/security/securityCopilot`).
+pub fn walked_through(operations: &[ApiOperation]) -> HashSet<String> {
+    let with_operations: HashSet<&str> = operations.iter().map(|o| o.path.as_str()).collect();
+    let mut through = HashSet::new();
+    for op in operations {
+        let mut prefix = Vec::new();
+        for segment in &op.segments {
+            prefix.push(segment.clone());
+            if let Segment::Navigation {
+                collection: false,
+                name,
+                ..
+            } = segment
+            {
+                let path = render_path(&prefix);
+                if name != "$count" && !with_operations.contains(path.as_str()) {
+                    through.insert(path);
+                }
+            }
+        }
+    }
+    through
+}
+
+/// Names each operation from its verb and path alone (`list_workspace_sessions`,
+/// `get_workspace_session_prompt`), so a new operation never renames an existing one.
+fn name_operations(model: &Model, operations: &mut [ApiOperation]) -> Result<(), OperationsError> {
+    let through = walked_through(operations);
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for op in operations.iter_mut() {
+        let mut words = resource_words(&op.segments, &through);
+        if op.verb == Verb::Create {
+            // Create names the member it makes: `create_workspace_session`.
+            if let (Some(last), Some(Segment::Navigation { name, .. })) =
+                (words.last_mut(), op.segments.last())
+            {
+                *last = item_accessor(name);
+            }
+        }
+        let id = std::iter::once(op.verb.as_str().to_string())
+            .chain(words)
+            .collect::<Vec<_>>()
+            .join("_");
+        if let Some(other) = seen.insert(id.clone(), op.path.clone()) {
+            let (location, element) = navigation_element(model, &op.segments);
+            return Err(OperationsError::DuplicateId(Box::new(crate::csdl::CsdlError {
+                location,
+                element,
+                kind: crate::csdl::CsdlErrorKind::RustName(format!(
+                    "`{}` and `{other}` would both be the operation `{id}` (expose only one of \
+                     them in the overlay)",
+                    op.path
+                )),
+            })));
+        }
+        op.id = id;
+    }
+    Ok(())
+}
+
+/// The CSDL location and element of the last navigation of a path, for errors.
+pub fn navigation_element(
+    model: &Model,
+    segments: &[Segment],
+) -> (crate::csdl::Location, String) {
+    let mut parent: Option<&str> = None;
+    let mut found = None;
+    for segment in segments {
+        if let Segment::Navigation {
+            name, entity_type, ..
+        } = segment
+        {
+            if name == "$count" {
+                continue;
+            }
+            match parent {
+                Some(owner) => {
+                    if let Some(n) = model
+                        .all_navigation(owner)
+                        .into_iter()
+                        .find(|n| &n.name == name)
+                    {
+                        found = Some((
+                            n.location.clone(),
+                            format!("<NavigationProperty Name=\"{name}\">"),
+                        ));
+                    }
+                }
+                None => {
+                    found = model
+                        .containers()
+                        .flat_map(|c| c.singletons.iter().chain(&c.entity_sets))
+                        .find(|c| &c.name == name)
+                        .map(|c| (c.location.clone(), format!("<Singleton/EntitySet Name=\"{name}\">")));
+                }
+            }
+            parent = Some(entity_type);
+        }
+    }
+    found.unwrap_or_default()
 }
 
 /// Renders segments as an OpenAPI path template.

@@ -2,8 +2,10 @@
 //! (`client.workspace("default").session(id).prompts().create(..)`), one method per operation,
 //! each calling the progenitor builder through the client's transport.
 //!
-//! Collections get a handle named after the navigation (`SessionsHandle`: list / create / count);
-//! members get one named after the type (`SessionHandle`: get / update / delete and children).
+//! Collections get a handle with list / create / count, members one with get / update / delete
+//! and their children. Names come from the path alone ([`crate::operations::resource_words`]):
+//! `workspace.sessions()` is a `WorkspaceSessionsHandle`, `workspace.session(id)` a
+//! `WorkspaceSessionHandle`.
 //! Single-valued navigations without operations are walked through, so `/security/securityCopilot`
 //! does not show up as a step: `client.workspaces()`.
 
@@ -14,7 +16,10 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use crate::csdl::{find_annotation, Model};
-use crate::operations::{simple_name, ApiOperation, KeyParameter, QueryOption, Segment, Verb};
+use crate::operations::{
+    resource_words, simple_name, walked_through, ApiOperation, KeyParameter, QueryOption, Segment,
+    Verb,
+};
 use crate::rust_models::TypeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +34,8 @@ struct Node {
     kind: NodeKind,
     /// Path template of the node.
     path: String,
+    /// The node's path as segments.
+    segments: Vec<Segment>,
     /// URL name of the last navigation (`sessions`).
     navigation: String,
     entity_type: String,
@@ -37,14 +44,6 @@ struct Node {
     /// Path of the node whose handle gets the accessor (`None`: the client).
     anchor: Option<String>,
     struct_name: String,
-}
-
-/// Errors deriving handles.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HandlesError {
-    /// Two accessors on one handle would share a name.
-    #[error("two resource accessors named `{0}` on the same handle")]
-    DuplicateAccessor(String),
 }
 
 fn ident(name: &str) -> Ident {
@@ -60,13 +59,14 @@ pub fn handles(
     model: &Model,
     types: &TypeSet,
     operations: &[ApiOperation],
-) -> Result<TokenStream, HandlesError> {
+) -> Result<TokenStream, crate::csdl::CsdlError> {
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     for op in operations {
         // Every keyed prefix becomes an item node (so children are reachable even when the
         // member itself has no operation).
         let mut keys = Vec::new();
         let mut path = String::new();
+        let mut prefix: Vec<Segment> = Vec::new();
         let mut last_nav = String::new();
         let mut last_type = String::new();
         let owner_len = match op.verb {
@@ -77,6 +77,7 @@ pub fn handles(
             path.push_str(&crate::operations::render_path(std::slice::from_ref(
                 segment,
             )));
+            prefix.push(segment.clone());
             let kind = match segment {
                 Segment::Navigation {
                     name,
@@ -101,6 +102,7 @@ pub fn handles(
                 nodes.entry(path.clone()).or_insert_with(|| Node {
                     kind,
                     path: path.clone(),
+                    segments: prefix.clone(),
                     navigation: last_nav.clone(),
                     entity_type: last_type.clone(),
                     keys: keys.clone(),
@@ -136,71 +138,61 @@ pub fn handles(
             .max_by_key(|p| p.len())
             .cloned();
     }
-    // Struct names: the plain name, else prefixed with the anchor's type, else spelled out from
-    // the whole path (unique, as paths are).
-    let anchors_types: BTreeMap<String, String> = nodes
-        .values()
-        .map(|n| (n.path.clone(), n.entity_type.clone()))
-        .collect();
-    let struct_candidates: BTreeMap<String, Vec<String>> = nodes
-        .values()
-        .map(|node| {
-            let base = base_struct_name(types, node);
-            let anchor = node
-                .anchor
-                .as_ref()
-                .and_then(|a| anchors_types.get(a))
-                .map(|t| simple_name(t).to_upper_camel_case())
-                .unwrap_or_else(|| "Root".to_string());
-            let spelled: String = path_words(&node.path)
+    // Names are a function of the node's path alone (`crate::operations::resource_words`):
+    // the accessor is the last word (`sessions`, `session`), the struct spells all of them
+    // (`WorkspaceSessionsHandle`). Nothing else in the document can rename them.
+    let through = walked_through(operations);
+    let mut accessor_names: BTreeMap<String, String> = BTreeMap::new();
+    let mut struct_names: BTreeMap<String, String> = BTreeMap::new();
+    let mut claimed: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
+    for node in nodes.values_mut() {
+        let words = resource_words(&node.segments, &through);
+        let last = words.last().cloned().unwrap_or_default();
+        let anchor_keys = node_keys_of_anchor(&node.keys, node.kind);
+        let reserved = reserved_on(node.anchor.as_deref(), &anchor_keys);
+        let accessor = if reserved.contains(&last.as_str()) {
+            format!("{last}_")
+        } else {
+            last
+        };
+        let struct_name = format!(
+            "{}Handle",
+            words
                 .iter()
                 .map(|w| w.to_upper_camel_case())
-                .collect();
-            let spelled = match node.kind {
-                NodeKind::Item => format!("{spelled}{base}"),
-                _ => format!("{spelled}Handle"),
-            };
-            (
-                node.path.clone(),
-                vec![base.clone(), format!("{anchor}{base}"), spelled],
-            )
-        })
-        .collect();
-    for (path, name) in unique_names(&struct_candidates, |_| String::new())? {
-        if let Some(node) = nodes.get_mut(&path) {
-            node.struct_name = name;
+                .collect::<String>()
+        );
+        let fail = |message: String| -> crate::csdl::CsdlError {
+            let (location, element) = crate::operations::navigation_element(model, &node.segments);
+            crate::csdl::CsdlError {
+                location,
+                element,
+                kind: crate::csdl::CsdlErrorKind::RustName(message),
+            }
+        };
+        for name in [&accessor, &struct_name] {
+            if !crate::rust_names::is_valid_identifier(name) {
+                return Err(fail(format!("`{name}` is not a Rust identifier")));
+            }
         }
+        if let Some(other) = claimed.insert((node.anchor.clone(), accessor.clone()), node.path.clone()) {
+            return Err(fail(format!(
+                "`{}` and `{other}` would both be reached by the accessor `{accessor}()`",
+                node.path
+            )));
+        }
+        if let Some(other) = claimed.insert((Some("#struct".into()), struct_name.clone()), node.path.clone()) {
+            return Err(fail(format!(
+                "`{}` and `{other}` would both be the handle `{struct_name}`",
+                node.path
+            )));
+        }
+        node.struct_name = struct_name.clone();
+        accessor_names.insert(node.path.clone(), accessor);
+        struct_names.insert(node.path.clone(), struct_name);
     }
 
     let mut items = Vec::new();
-    // Accessor names per anchor: `term(id)`, else `children_term(id)`, else spelled from the path.
-    let mut accessor_candidates: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for node in nodes.values() {
-        let own: Vec<String> = path_words(&node.path)
-            .into_iter()
-            .skip(node.anchor.as_deref().map_or(0, |a| path_words(a).len()))
-            .map(|w| w.to_snake_case())
-            .collect();
-        let names = match node.kind {
-            NodeKind::Item => {
-                let singular = simple_name(&node.entity_type).to_snake_case();
-                vec![
-                    singular.clone(),
-                    format!("{}_{singular}", node.navigation.to_snake_case()),
-                    format!("{}_{singular}", own.join("_")),
-                ]
-            }
-            _ => vec![node.navigation.to_snake_case(), own.join("_")],
-        };
-        accessor_candidates.insert(node.path.clone(), names);
-    }
-    let anchor_of: BTreeMap<String, String> = nodes
-        .values()
-        .map(|n| (n.path.clone(), n.anchor.clone().unwrap_or_default()))
-        .collect();
-    let accessor_names = unique_names(&accessor_candidates, |path| {
-        anchor_of.get(path).cloned().unwrap_or_default()
-    })?;
     let mut accessors: BTreeMap<Option<String>, Vec<(String, TokenStream)>> = BTreeMap::new();
     for node in nodes.values() {
         let name = accessor_names.get(&node.path).cloned().unwrap_or_default();
@@ -278,18 +270,6 @@ pub fn handles(
     Ok(quote! { #(#items)* })
 }
 
-fn base_struct_name(_types: &TypeSet, node: &Node) -> String {
-    match node.kind {
-        NodeKind::Collection => format!("{}Handle", node.navigation.to_upper_camel_case()),
-        NodeKind::Item | NodeKind::Single => {
-            format!(
-                "{}Handle",
-                simple_name(&node.entity_type).to_upper_camel_case()
-            )
-        }
-    }
-}
-
 /// The accessor that reaches `node` from its anchor: `sessions()`, `session(id)`, `security_copilot()`.
 fn accessor(node: &Node, name: &str) -> TokenStream {
     let struct_name = ident(&node.struct_name);
@@ -337,71 +317,28 @@ fn accessor(node: &Node, name: &str) -> TokenStream {
     }
 }
 
-/// The navigation names of a path template (keys left out).
-fn path_words(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|w| !w.is_empty() && !w.starts_with('{'))
-        .map(str::to_string)
-        .collect()
+/// Names an accessor cannot take on its anchor: the client's own methods, or a handle's key
+/// getters, operations and helper.
+fn reserved_on<'a>(anchor: Option<&str>, anchor_keys: &'a [String]) -> Vec<&'a str> {
+    let mut reserved: Vec<&str> = if anchor.is_none() {
+        CLIENT_METHODS.to_vec()
+    } else {
+        vec!["client", "list", "create", "count", "get", "update", "delete"]
+    };
+    reserved.extend(anchor_keys.iter().map(String::as_str));
+    reserved
 }
 
-/// Picks, for each key, the first candidate name that is unique within its scope, moving every
-/// clashing key to its next candidate until none clash.
-fn unique_names(
-    candidates: &BTreeMap<String, Vec<String>>,
-    scope: impl Fn(&str) -> String,
-) -> Result<BTreeMap<String, String>, HandlesError> {
-    let mut level: BTreeMap<&str, usize> = candidates.keys().map(|k| (k.as_str(), 0)).collect();
-    loop {
-        let chosen: BTreeMap<&str, (String, String)> = candidates
-            .iter()
-            .map(|(key, names)| {
-                let i = level
-                    .get(key.as_str())
-                    .copied()
-                    .unwrap_or(0)
-                    .min(names.len().saturating_sub(1));
-                (
-                    key.as_str(),
-                    (scope(key), names.get(i).cloned().unwrap_or_default()),
-                )
-            })
-            .collect();
-        let mut groups: BTreeMap<&(String, String), Vec<&str>> = BTreeMap::new();
-        for (key, name) in &chosen {
-            groups.entry(name).or_default().push(key);
-        }
-        let clashing: Vec<&str> = groups
-            .values()
-            .filter(|g| g.len() > 1)
-            .flatten()
-            .copied()
-            .collect();
-        if clashing.is_empty() {
-            return Ok(chosen
-                .into_iter()
-                .map(|(k, (_, name))| (k.to_string(), name))
-                .collect());
-        }
-        let mut progressed = false;
-        for key in clashing {
-            let max = candidates.get(key).map_or(0, |c| c.len().saturating_sub(1));
-            if let Some(l) = level.get_mut(key) {
-                if *l < max {
-                    *l += 1;
-                    progressed = true;
-                }
-            }
-        }
-        if !progressed {
-            let name = groups
-                .iter()
-                .find(|(_, g)| g.len() > 1)
-                .map(|((_, n), _)| n.clone())
-                .unwrap_or_default();
-            return Err(HandlesError::DuplicateAccessor(name));
-        }
-    }
+/// The methods `Client` defines by hand (accessors on the client must not take them).
+pub const CLIENT_METHODS: &[&str] = &["builder", "raw", "base_url", "resume", "clone", "fmt"];
+
+/// The key getter names of a node's anchor (every key but the node's own, for an item).
+fn node_keys_of_anchor(keys: &[KeyParameter], kind: NodeKind) -> Vec<String> {
+    let inherited = match kind {
+        NodeKind::Item => &keys[..keys.len().saturating_sub(1)],
+        _ => keys,
+    };
+    inherited.iter().map(key_field).collect()
 }
 
 fn query_option_tokens(options: &[QueryOption]) -> Vec<TokenStream> {
@@ -439,7 +376,7 @@ fn all_computed(model: &Model, entity_type: &str) -> bool {
 fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperation) -> TokenStream {
     let op_id = ident(&op.id);
     let op_name = op.id.as_str();
-    let entity = ident(types.rust_name(&op.entity_type).unwrap_or("Unknown"));
+    let entity = types.rust_type(&op.entity_type);
     let key_fields: Vec<Ident> = node.keys.iter().map(|k| ident(&key_field(k))).collect();
     let key_names: Vec<String> = node.keys.iter().map(|k| k.name.clone()).collect();
     let allowed = query_option_tokens(&op.query_options);
@@ -498,13 +435,13 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
                 Verb::List => (
                     quote!(list),
                     quote!(crate::request::ListRequest),
-                    quote!(crate::request::ListRequest<crate::models::#entity>),
+                    quote!(crate::request::ListRequest<#entity>),
                     call,
                 ),
                 Verb::Get => (
                     quote!(get),
                     quote!(crate::request::GetRequest),
-                    quote!(crate::request::GetRequest<crate::models::#entity>),
+                    quote!(crate::request::GetRequest<#entity>),
                     call,
                 ),
                 _ => (
@@ -548,12 +485,12 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
             let (param, body_init) = if no_body {
                 (
                     quote!(),
-                    quote!(let body = crate::models::#entity::default();),
+                    quote!(let body = #entity::default();),
                 )
             } else {
                 (
-                    quote!(body: impl Into<crate::models::#entity>),
-                    quote!(let body: crate::models::#entity = body.into();),
+                    quote!(body: impl Into<#entity>),
+                    quote!(let body: #entity = body.into();),
                 )
             };
             if no_body {
@@ -562,7 +499,7 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
             }
             quote! {
                 #(#[doc = #doc_lines])*
-                pub fn #method(&self, #param) -> crate::request::SendRequest<crate::models::#entity> {
+                pub fn #method(&self, #param) -> crate::request::SendRequest<#entity> {
                     #prologue
                     #body_init
                     crate::request::SendRequest::new(

@@ -11,26 +11,40 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::csdl::{description, Model, StructuredKind, TypeKind, TypeRef};
-use crate::operations::{ApiOperation, ResponseShape};
+use crate::csdl::{
+    description, CsdlError, CsdlErrorKind, Model, StructuredKind, TypeKind, TypeRef,
+};
+use crate::operations::{simple_name, ApiOperation, ResponseShape};
+use crate::rust_names::{
+    is_conventional, is_valid_identifier, namespace_module, snake_name, type_name, variant_name,
+};
 
 /// The set of CSDL types that get Rust models, with their Rust names.
+///
+/// Names follow [`crate::rust_names`]: a type of an API namespace is `models::Session`; a type
+/// of any other namespace lives in a module named after its namespace
+/// (`microsoft.graph.entity` → `models::graph::Entity`), so no type can take another's name.
 #[derive(Clone, Debug)]
 pub struct TypeSet {
     structured: Vec<String>,
     enums: Vec<String>,
     collections: Vec<String>,
-    names: BTreeMap<String, String>,
+    /// qualified name → (module path below `models`, Rust name).
+    names: BTreeMap<String, (Vec<String>, String)>,
 }
 
 impl TypeSet {
     /// Every type of the API namespaces plus everything the operations reach, transitively
-    /// (base types, property types, navigation targets).
-    pub fn new(model: &Model, api_namespaces: &[&str], operations: &[ApiOperation]) -> TypeSet {
+    /// (base types, property types, navigation targets). Fails at the CSDL element when two
+    /// types would share a Rust name.
+    pub fn new(
+        model: &Model,
+        api_namespaces: &[&str],
+        operations: &[ApiOperation],
+    ) -> Result<TypeSet, CsdlError> {
         let mut pending: Vec<String> = Vec::new();
         for (name, _) in model.structured_types() {
             if api_namespaces.iter().any(|ns| in_namespace(&name, ns)) {
@@ -51,6 +65,7 @@ impl TypeSet {
                 }
             }
         }
+        collections.sort();
         let mut seen = HashSet::new();
         let mut structured = Vec::new();
         let mut enums = Vec::new();
@@ -75,54 +90,70 @@ impl TypeSet {
                 _ => {}
             }
         }
-        // Document order makes the output stable and readable.
-        let order: BTreeMap<String, usize> = model
-            .structured_types()
-            .map(|(n, _)| n)
-            .chain(model.enum_types().map(|(n, _)| n))
-            .enumerate()
-            .map(|(i, n)| (n, i))
-            .collect();
-        structured.sort_by_key(|n| order.get(n).copied().unwrap_or(usize::MAX));
-        enums.sort_by_key(|n| order.get(n).copied().unwrap_or(usize::MAX));
+        // Sorted by qualified name: the output does not depend on document order.
+        structured.sort();
+        enums.sort();
 
         let mut names = BTreeMap::new();
-        let mut taken: BTreeMap<String, String> = BTreeMap::new();
-        for reserved in ["Page", "FlagSet", "ODataError", "FieldList"] {
-            taken.insert(reserved.to_string(), String::new());
-        }
+        // (module, Rust name) → qualified name, to refuse two types on one name.
+        let mut taken: BTreeMap<(Vec<String>, String), String> = BTreeMap::new();
+        let collection_names: BTreeSet<String> = collections
+            .iter()
+            .map(|c| format!("{}CollectionResponse", simple_name(c)))
+            .collect();
         for qualified in structured.iter().chain(enums.iter()) {
-            let simple = crate::operations::simple_name(qualified).to_upper_camel_case();
-            let name = if taken.contains_key(&simple) {
-                qualified
-                    .rsplit('.')
-                    .take(2)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<Vec<_>>()
-                    .join("_")
-                    .to_upper_camel_case()
+            let (namespace, simple) = qualified.rsplit_once('.').unwrap_or(("", qualified));
+            let module = if api_namespaces.contains(&namespace) {
+                Vec::new()
             } else {
-                simple
+                namespace_module(namespace)
             };
-            taken.insert(name.clone(), qualified.clone());
-            names.insert(qualified.clone(), name);
+            let name = type_name(simple);
+            let location = model
+                .structured(qualified)
+                .map(|t| (t.location.clone(), describe(qualified, "EntityType")))
+                .or_else(|| {
+                    model
+                        .enum_type(qualified)
+                        .map(|e| (e.location.clone(), describe(qualified, "EnumType")))
+                });
+            let fail = |message: String| -> CsdlError {
+                let (location, element) = location.clone().unwrap_or_default();
+                CsdlError {
+                    location,
+                    element,
+                    kind: CsdlErrorKind::RustName(message),
+                }
+            };
+            if !is_valid_identifier(&name) {
+                return Err(fail(format!("`{name}` is not a Rust identifier")));
+            }
+            if module.is_empty() && collection_names.contains(&name) {
+                return Err(fail(format!(
+                    "`{name}` is also the name of a collection response"
+                )));
+            }
+            if let Some(other) = taken.insert((module.clone(), name.clone()), qualified.clone()) {
+                return Err(fail(format!(
+                    "`{qualified}` and `{other}` would both be the Rust type `{name}`"
+                )));
+            }
+            names.insert(qualified.clone(), (module, name));
         }
-        TypeSet {
+        Ok(TypeSet {
             structured,
             enums,
             collections,
             names,
-        }
+        })
     }
 
-    /// Qualified names of the structured types, in document order.
+    /// Qualified names of the structured types, sorted.
     pub fn structured(&self) -> &[String] {
         &self.structured
     }
 
-    /// Qualified names of the enum types, in document order.
+    /// Qualified names of the enum types, sorted.
     pub fn enums(&self) -> &[String] {
         &self.enums
     }
@@ -132,9 +163,38 @@ impl TypeSet {
         &self.collections
     }
 
-    /// The Rust type name for a qualified CSDL type name.
+    /// The Rust type name (without module) for a qualified CSDL type name.
     pub fn rust_name(&self, qualified: &str) -> Option<&str> {
-        self.names.get(qualified).map(String::as_str)
+        self.names.get(qualified).map(|(_, n)| n.as_str())
+    }
+
+    /// The module path below `models` (empty for the API namespaces).
+    pub fn module(&self, qualified: &str) -> Option<&[String]> {
+        self.names.get(qualified).map(|(m, _)| m.as_slice())
+    }
+
+    /// The path of the Rust type below `models`: `Session`, `graph::Entity`.
+    pub fn rust_path(&self, qualified: &str) -> Option<String> {
+        self.names.get(qualified).map(|(module, name)| {
+            module
+                .iter()
+                .map(String::as_str)
+                .chain([name.as_str()])
+                .collect::<Vec<_>>()
+                .join("::")
+        })
+    }
+
+    /// The full path of the Rust type as tokens: `crate::models::graph::Entity`.
+    pub fn rust_type(&self, qualified: &str) -> TokenStream {
+        match self.names.get(qualified) {
+            Some((module, name)) => {
+                let module = module.iter().map(|m| ident(m));
+                let name = ident(name);
+                quote!(crate::models::#(#module::)*#name)
+            }
+            None => quote!(::serde_json::Value),
+        }
     }
 
     /// The Rust name of a collection response (`SessionCollectionResponse`).
@@ -146,48 +206,37 @@ impl TypeSet {
     }
 }
 
+fn describe(qualified: &str, tag: &str) -> String {
+    format!("<{tag} Name=\"{}\">", simple_name(qualified))
+}
+
 fn in_namespace(qualified: &str, namespace: &str) -> bool {
     qualified
         .rsplit_once('.')
         .is_some_and(|(ns, _)| ns == namespace)
 }
 
-/// Rust field name for a CSDL property name (`type` → `type_`).
+/// Names the generated code defines on every model struct (constructor, metadata fields).
+pub const RESERVED_FIELDS: &[&str] = &["new", "odata_type", "additional_properties"];
+
+/// Rust field name for a CSDL property name (`type` → `type_`), see [`crate::rust_names`].
 pub fn field_name(property: &str) -> String {
-    let snake = property.replace('@', "").replace('.', "_").to_snake_case();
-    match snake.as_str() {
-        "type" | "ref" | "self" | "match" | "move" | "loop" | "impl" | "fn" | "mod" | "use"
-        | "where" | "struct" | "enum" | "trait" | "in" | "as" | "box" | "const" | "crate"
-        | "dyn" | "else" | "extern" | "false" | "true" | "for" | "if" | "let" | "mut" | "pub"
-        | "return" | "static" | "super" | "unsafe" | "while" | "async" | "await" | "abstract"
-        | "become" | "do" | "final" | "macro" | "override" | "priv" | "typeof" | "unsized"
-        | "virtual" | "yield" | "try" | "gen" => format!("{snake}_"),
-        _ => snake,
+    let name = snake_name(property, RESERVED_FIELDS);
+    // `with_*` are the setters: a field spelled like one gets the reserved-name underscore.
+    if is_conventional(property) && name.starts_with("with_") {
+        format!("{name}_")
+    } else {
+        name
     }
 }
 
 /// The variants of an open enum: (wire value, Rust variant name), plus the catch-all's name.
 pub fn enum_variants(members: &[String]) -> (Vec<(String, String)>, String) {
-    let mut used = BTreeSet::new();
-    let mut variants = Vec::new();
-    for member in members {
-        let mut variant = member.to_upper_camel_case();
-        if variant.is_empty() || !variant.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            variant = format!("V{variant}");
-        }
-        let mut candidate = variant.clone();
-        let mut n = 2;
-        while !used.insert(candidate.clone()) {
-            candidate = format!("{variant}{n}");
-            n += 1;
-        }
-        variants.push((member.clone(), candidate));
-    }
-    let mut catch_all = "Unrecognized".to_string();
-    while used.contains(&catch_all) {
-        catch_all.push_str("Value");
-    }
-    (variants, catch_all)
+    let variants = members
+        .iter()
+        .map(|member| (member.clone(), variant_name(member)))
+        .collect();
+    (variants, "Unrecognized".to_string())
 }
 
 fn ident(name: &str) -> Ident {
@@ -205,48 +254,58 @@ fn doc_attrs(text: Option<&str>, fallback: &str) -> TokenStream {
 
 /// How a property's value is represented, which decides its Rust type and serde helper.
 enum Shape {
-    Plain(TokenStream),
+    /// A type written as is; `copy` when accessors return it by value.
+    Plain { ty: TokenStream, copy: bool, string: bool },
     DateTime,
     Int64,
     Float,
 }
 
 fn element_shape(model: &Model, types: &TypeSet, type_ref: &TypeRef, owner: &str) -> Shape {
+    let plain = |ty: TokenStream, copy: bool| Shape::Plain {
+        ty,
+        copy,
+        string: false,
+    };
     let primitive = |name: &str| -> Shape {
         match name {
             "Edm.String" | "Edm.Guid" | "Edm.Duration" | "Edm.TimeOfDay" | "Edm.Binary"
-            | "Edm.Stream" | "Edm.Date" => Shape::Plain(quote!(String)),
-            "Edm.Boolean" => Shape::Plain(quote!(bool)),
-            "Edm.Int32" => Shape::Plain(quote!(i32)),
-            "Edm.Int16" => Shape::Plain(quote!(i16)),
-            "Edm.Byte" => Shape::Plain(quote!(u8)),
-            "Edm.SByte" => Shape::Plain(quote!(i8)),
+            | "Edm.Stream" | "Edm.Date" => Shape::Plain {
+                ty: quote!(String),
+                copy: false,
+                string: true,
+            },
+            "Edm.Boolean" => plain(quote!(bool), true),
+            "Edm.Int32" => plain(quote!(i32), true),
+            "Edm.Int16" => plain(quote!(i16), true),
+            "Edm.Byte" => plain(quote!(u8), true),
+            "Edm.SByte" => plain(quote!(i8), true),
             "Edm.Int64" => Shape::Int64,
             "Edm.Double" | "Edm.Single" | "Edm.Decimal" => Shape::Float,
             "Edm.DateTimeOffset" => Shape::DateTime,
-            _ => Shape::Plain(quote!(::serde_json::Value)),
+            _ => plain(quote!(::serde_json::Value), false),
         }
     };
     match model.lookup(&type_ref.name) {
         Some(TypeKind::Primitive(p)) => primitive(p),
         Some(TypeKind::Definition(d)) => primitive(&d.underlying_type.name),
         Some(TypeKind::Enum(e)) => {
-            let name = ident(types.rust_name(&type_ref.name).unwrap_or("Unknown"));
+            let name = types.rust_type(&type_ref.name);
             if e.is_flags {
-                Shape::Plain(quote!(crate::codec::FlagSet<#name>))
+                plain(quote!(crate::codec::FlagSet<#name>), false)
             } else {
-                Shape::Plain(quote!(#name))
+                plain(name, false)
             }
         }
         Some(TypeKind::Structured(_)) => {
-            let name = ident(types.rust_name(&type_ref.name).unwrap_or("Unknown"));
+            let name = types.rust_type(&type_ref.name);
             if !type_ref.collection && reaches(model, &type_ref.name, owner) {
-                Shape::Plain(quote!(Box<#name>))
+                plain(quote!(Box<#name>), false)
             } else {
-                Shape::Plain(quote!(#name))
+                plain(name, false)
             }
         }
-        None => Shape::Plain(quote!(::serde_json::Value)),
+        None => plain(quote!(::serde_json::Value), false),
     }
 }
 
@@ -281,18 +340,34 @@ struct Field {
     doc: Option<String>,
     type_ref: TypeRef,
     nullable: bool,
+    /// A constructor parameter: the service requires it (see [`required_properties`]).
+    required: bool,
 }
 
-fn field_tokens(model: &Model, types: &TypeSet, owner: &str, field: &Field) -> TokenStream {
+/// What one field contributes: its declaration, accessor, setter and constructor parameter.
+struct FieldCode {
+    declaration: TokenStream,
+    accessor: TokenStream,
+    setter: TokenStream,
+    /// `(parameter, value of the field)` for the constructor.
+    parameter: Option<(TokenStream, TokenStream)>,
+}
+
+fn field_code(model: &Model, types: &TypeSet, owner: &str, field: &Field) -> FieldCode {
     let name = ident(&field.rust);
     let wire = &field.wire;
     let doc = doc_attrs(field.doc.as_deref(), &format!("`{}`", field.wire));
     let shape = element_shape(model, types, &field.type_ref, owner);
-    let (element, helper) = match shape {
-        Shape::Plain(t) => (t, None),
-        Shape::DateTime => (quote!(::chrono::DateTime<::chrono::Utc>), Some("datetime")),
-        Shape::Int64 => (quote!(i64), Some("int64")),
-        Shape::Float => (quote!(f64), Some("float")),
+    let (element, helper, copy, string) = match shape {
+        Shape::Plain { ty, copy, string } => (ty, None, copy, string),
+        Shape::DateTime => (
+            quote!(::chrono::DateTime<::chrono::Utc>),
+            Some("datetime"),
+            true,
+            false,
+        ),
+        Shape::Int64 => (quote!(i64), Some("int64"), true, false),
+        Shape::Float => (quote!(f64), Some("float"), true, false),
     };
     // Collections are never null in OData; single nullable values are tri-state.
     let (ty, mode) = if field.type_ref.collection {
@@ -323,34 +398,172 @@ fn field_tokens(model: &Model, types: &TypeSet, owner: &str, field: &Field) -> T
             #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")]
         },
     };
-    quote! {
+    let declaration = quote! {
         #doc
         #serde_attr
         pub #name: #ty,
+    };
+
+    // Accessor: absent and null read the same; collections read as a slice.
+    let flatten = if field.nullable && !field.type_ref.collection {
+        quote!(self.#name.as_ref().and_then(|v| v.as_ref()))
+    } else {
+        quote!(self.#name.as_ref())
+    };
+    let accessor_doc = format!(
+        " `{wire}`, with absent{} read as `None`.",
+        if field.nullable { " and null" } else { "" }
+    );
+    let accessor = if field.type_ref.collection {
+        let doc = format!(" `{wire}`: the items, empty when absent.");
+        quote! {
+            #[doc = #doc]
+            pub fn #name(&self) -> &[#element] {
+                self.#name.as_deref().unwrap_or_default()
+            }
+        }
+    } else if string {
+        quote! {
+            #[doc = #accessor_doc]
+            pub fn #name(&self) -> Option<&str> {
+                #flatten.map(String::as_str)
+            }
+        }
+    } else if copy {
+        quote! {
+            #[doc = #accessor_doc]
+            pub fn #name(&self) -> Option<#element> {
+                #flatten.copied()
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #accessor_doc]
+            pub fn #name(&self) -> Option<&#element> {
+                #flatten
+            }
+        }
+    };
+
+    let setter_name = format_ident!("with_{}", field.rust.trim_start_matches("r#"));
+    let wrap = |value: TokenStream| -> TokenStream {
+        if field.type_ref.collection {
+            quote!(Some(#value))
+        } else if field.nullable {
+            quote!(Some(Some(#value)))
+        } else {
+            quote!(Some(#value))
+        }
+    };
+    let (param_ty, value) = if field.type_ref.collection {
+        (
+            quote!(impl IntoIterator<Item = #element>),
+            wrap(quote!(value.into_iter().collect())),
+        )
+    } else {
+        (quote!(impl Into<#element>), wrap(quote!(value.into())))
+    };
+    let setter_doc = format!(
+        " Sets `{wire}`{}.",
+        if field.nullable && !field.type_ref.collection {
+            " (to send an explicit null, set the field to `Some(None)`)"
+        } else {
+            ""
+        }
+    );
+    let setter = quote! {
+        #[doc = #setter_doc]
+        #[must_use]
+        pub fn #setter_name(mut self, value: #param_ty) -> Self {
+            self.#name = #value;
+            self
+        }
+    };
+    let parameter = field
+        .required
+        .then(|| (quote!(#name: #param_ty), wrap(quote!(#name.into()))))
+        .map(|(param, value)| {
+            if field.type_ref.collection {
+                (param, quote!(Some(#name.into_iter().collect())))
+            } else {
+                (param, value)
+            }
+        });
+    FieldCode {
+        declaration,
+        accessor,
+        setter,
+        parameter,
     }
 }
 
-/// Emits the `models` module body.
-pub fn models(model: &Model, types: &TypeSet) -> TokenStream {
-    let mut items = Vec::new();
+/// The properties a caller must give to build a value the service accepts: non-nullable, without
+/// a default, not set by the service (`Core.Computed`), and not an entity key (the service assigns
+/// keys or takes them from the URL). They are the parameters of the generated `new`.
+pub fn required_properties<'m>(model: &'m Model, qualified: &str) -> Vec<&'m crate::csdl::Property> {
+    let key = model.key(qualified);
+    model
+        .all_properties(qualified)
+        .into_iter()
+        .filter(|p| {
+            !p.nullable
+                && p.default_value.is_none()
+                && !key.contains(&p.name)
+                && !crate::csdl::find_annotation(&p.annotations, COMPUTED)
+                    .is_some_and(|a| a.value.as_bool().unwrap_or(true))
+        })
+        .collect()
+}
+
+const COMPUTED: &str = "Org.OData.Core.V1.Computed";
+
+/// Emits the `models` module body: the API namespaces' types at the top, other namespaces' types
+/// in modules named after them. Fails at the CSDL element when two properties of one type would
+/// share a Rust field name.
+pub fn models(model: &Model, types: &TypeSet) -> Result<TokenStream, CsdlError> {
+    // Module path → items.
+    let mut modules: BTreeMap<Vec<String>, Vec<TokenStream>> = BTreeMap::new();
     for qualified in types.structured() {
         let Some(t) = model.structured(qualified) else {
             continue;
         };
         let name = ident(types.rust_name(qualified).unwrap_or("Unknown"));
         let chain = model.base_chain(qualified);
+        let required: BTreeSet<String> = required_properties(model, qualified)
+            .into_iter()
+            .map(|p| p.name.clone())
+            .collect();
         let mut fields = Vec::new();
-        let mut used = BTreeSet::new();
-        used.insert("odata_type".to_string());
-        used.insert("additional_properties".to_string());
+        let mut used: BTreeMap<String, (String, crate::csdl::Location)> = BTreeMap::new();
+        let mut claim = |wire: &str, location: &crate::csdl::Location, element: String| {
+            let rust = field_name(wire);
+            if !is_valid_identifier(&rust) {
+                return Err(CsdlError {
+                    location: location.clone(),
+                    element,
+                    kind: CsdlErrorKind::RustName(format!("`{rust}` is not a Rust identifier")),
+                });
+            }
+            if let Some((other, _)) = used.insert(rust.clone(), (wire.to_string(), location.clone())) {
+                return Err(CsdlError {
+                    location: location.clone(),
+                    element,
+                    kind: CsdlErrorKind::RustName(format!(
+                        "`{wire}` and `{other}` of `{qualified}` would both be the field `{rust}`"
+                    )),
+                });
+            }
+            Ok(rust)
+        };
         for level in &chain {
             for p in &level.properties {
                 fields.push(Field {
                     wire: p.name.clone(),
-                    rust: unique_field(&mut used, &p.name),
+                    rust: claim(&p.name, &p.location, format!("<Property Name=\"{}\">", p.name))?,
                     doc: description(&p.annotations).map(str::to_string),
                     type_ref: p.type_ref.clone(),
                     nullable: p.nullable,
+                    required: required.contains(&p.name),
                 });
             }
         }
@@ -364,17 +577,35 @@ pub fn models(model: &Model, types: &TypeSet) -> TokenStream {
                 });
                 fields.push(Field {
                     wire: n.name.clone(),
-                    rust: unique_field(&mut used, &n.name),
+                    rust: claim(
+                        &n.name,
+                        &n.location,
+                        format!("<NavigationProperty Name=\"{}\">", n.name),
+                    )?,
                     doc,
                     type_ref: n.type_ref.clone(),
                     nullable: n.nullable,
+                    required: false,
                 });
             }
         }
-        let field_tokens: Vec<TokenStream> = fields
+        let code: Vec<FieldCode> = fields
             .iter()
-            .map(|f| field_tokens(model, types, qualified, f))
+            .map(|f| field_code(model, types, qualified, f))
             .collect();
+        let declarations = code.iter().map(|c| &c.declaration);
+        let accessors = code.iter().map(|c| &c.accessor);
+        let setters = code.iter().map(|c| &c.setter);
+        let (params, values): (Vec<TokenStream>, Vec<TokenStream>) = code
+            .iter()
+            .zip(&fields)
+            .filter_map(|(c, f)| {
+                c.parameter.clone().map(|(p, v)| {
+                    let name = ident(&f.rust);
+                    (p, quote!(#name: #v))
+                })
+            })
+            .unzip();
         let kind = match t.kind {
             StructuredKind::Entity => "entity type",
             StructuredKind::Complex => "complex type",
@@ -397,18 +628,39 @@ pub fn models(model: &Model, types: &TypeSet) -> TokenStream {
             doc_text.push_str(", open");
         }
         doc_text.push_str(").");
+        doc_text.push_str(
+            "\n\nBuild one with `new` (the properties the service requires) and the `with_*` \
+             setters; read it through the accessors (absent and null read as `None`) or the \
+             public fields. Marked `#[non_exhaustive]`: a property added to the API is an added \
+             field, not a breaking change.",
+        );
         let doc = doc_attrs(Some(&doc_text), "");
         let odata_type = format!("#{qualified}");
         let odata_doc =
             format!(" The `@odata.type` annotation (`{odata_type}` or a derived type).");
-        items.push(quote! {
+        let new_doc = if params.is_empty() {
+            " A value with no property set (the service requires none).".to_string()
+        } else {
+            format!(
+                " A value with the properties the service requires: {}.",
+                required
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let module = types.module(qualified).map(<[String]>::to_vec).unwrap_or_default();
+        modules.entry(module).or_default().push(quote! {
             #doc
             #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+            #[non_exhaustive]
+            #[allow(non_camel_case_types)]
             pub struct #name {
                 #[doc = #odata_doc]
                 #[serde(rename = "@odata.type", default, skip_serializing_if = "Option::is_none")]
                 pub odata_type: Option<String>,
-                #(#field_tokens)*
+                #(#declarations)*
                 /// JSON members this version of the model does not declare (OData annotations such as
                 /// `@odata.context`, properties added to the beta API); kept and written back unchanged.
                 #[serde(flatten)]
@@ -418,6 +670,18 @@ pub fn models(model: &Model, types: &TypeSet) -> TokenStream {
             impl #name {
                 /// The qualified OData type name.
                 pub const ODATA_TYPE: &'static str = #qualified;
+
+                #[doc = #new_doc]
+                #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+                pub fn new(#(#params),*) -> Self {
+                    Self {
+                        #(#values,)*
+                        ..Self::default()
+                    }
+                }
+
+                #(#accessors)*
+                #(#setters)*
             }
         });
     }
@@ -425,39 +689,74 @@ pub fn models(model: &Model, types: &TypeSet) -> TokenStream {
         let Some(e) = model.enum_type(qualified) else {
             continue;
         };
-        items.push(open_enum(
+        let module = types.module(qualified).map(<[String]>::to_vec).unwrap_or_default();
+        modules.entry(module).or_default().push(open_enum(
             types.rust_name(qualified).unwrap_or("Unknown"),
             qualified,
             e,
-        ));
+        )?);
     }
     for entity in types.collections() {
         let alias = ident(&types.collection_name(entity));
-        let item = ident(types.rust_name(entity).unwrap_or("Unknown"));
+        let item = types.rust_type(entity);
         let doc = format!(" A page of `{entity}` (`value`, `@odata.nextLink`, `@odata.count`).");
-        items.push(quote! {
+        let module = types.module(entity).map(<[String]>::to_vec).unwrap_or_default();
+        modules.entry(module).or_default().push(quote! {
             #[doc = #doc]
             pub type #alias = crate::paging::Page<#item>;
         });
     }
-    quote! { #(#items)* }
+    Ok(nest(&[], &modules))
 }
 
-fn unique_field(used: &mut BTreeSet<String>, wire: &str) -> String {
-    let base = field_name(wire);
-    let mut candidate = base.clone();
-    let mut n = 2;
-    while !used.insert(candidate.clone()) {
-        candidate = format!("{base}_{n}");
-        n += 1;
-    }
-    candidate
+/// The items of `prefix` and, as `pub mod`, every module below it.
+fn nest(prefix: &[String], modules: &BTreeMap<Vec<String>, Vec<TokenStream>>) -> TokenStream {
+    let own = modules.get(prefix).cloned().unwrap_or_default();
+    let children: BTreeSet<&String> = modules
+        .keys()
+        .filter(|m| m.len() > prefix.len() && m.starts_with(prefix))
+        .map(|m| &m[prefix.len()])
+        .collect();
+    let nested = children.into_iter().map(|child| {
+        let mut path = prefix.to_vec();
+        path.push(child.clone());
+        let name = ident(child);
+        let body = nest(&path, modules);
+        let doc = format!(" Types of the `{}` namespace that the API uses.", path.join("."));
+        quote! {
+            #[doc = #doc]
+            pub mod #name {
+                #body
+            }
+        }
+    });
+    quote! { #(#own)* #(#nested)* }
 }
 
-fn open_enum(rust_name: &str, qualified: &str, e: &crate::csdl::EnumType) -> TokenStream {
+fn open_enum(
+    rust_name: &str,
+    qualified: &str,
+    e: &crate::csdl::EnumType,
+) -> Result<TokenStream, CsdlError> {
     let name = ident(rust_name);
     let members: Vec<String> = e.members.iter().map(|m| m.name.clone()).collect();
     let (variants, catch_all) = enum_variants(&members);
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for ((wire, variant), member) in variants.iter().zip(&e.members) {
+        let fail = |message: String| CsdlError {
+            location: member.location.clone(),
+            element: format!("<Member Name=\"{wire}\">"),
+            kind: CsdlErrorKind::RustName(message),
+        };
+        if !is_valid_identifier(variant) {
+            return Err(fail(format!("`{variant}` is not a Rust identifier")));
+        }
+        if let Some(other) = seen.insert(variant, wire) {
+            return Err(fail(format!(
+                "members `{wire}` and `{other}` would both be the variant `{variant}`"
+            )));
+        }
+    }
     let catch_all = ident(&catch_all);
     let variant_idents: Vec<Ident> = variants
         .iter()
@@ -478,7 +777,10 @@ fn open_enum(rust_name: &str, qualified: &str, e: &crate::csdl::EnumType) -> Tok
         .map(str::to_string)
         .unwrap_or_else(|| format!("The `{qualified}` enum type."));
     doc_text.push_str(&format!(
-        "\n\nOpen: a value this crate does not know deserializes into `{catch_all}` and is written back unchanged."
+        "\n\nOpen: a value this crate does not know deserializes into `{catch_all}` and is written back unchanged. \
+         Marked `#[non_exhaustive]`: when a later version of the crate learns a new member, values that used to \
+         arrive as `{catch_all}(\"x\")` arrive as that member's variant instead (match on `as_str()` to \
+         treat both alike)."
     ));
     if e.is_flags {
         doc_text
@@ -488,9 +790,11 @@ fn open_enum(rust_name: &str, qualified: &str, e: &crate::csdl::EnumType) -> Tok
     let catch_doc =
         " A value the service sent that this version of the crate does not know; kept verbatim.";
     let schema_name = rust_name.to_string();
-    quote! {
+    Ok(quote! {
         #doc
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        #[allow(non_camel_case_types)]
         pub enum #name {
             #(#variant_docs #variant_idents,)*
             #[doc = #catch_doc]
@@ -580,5 +884,5 @@ fn open_enum(rust_name: &str, qualified: &str, e: &crate::csdl::EnumType) -> Tok
                 })
             }
         }
-    }
+    })
 }

@@ -65,6 +65,20 @@ const BASE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 </edmx:Edmx>
 "#;
 
+const ITEMS: &str =
+    r#"<NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" />"#;
+
+/// A single-valued navigation `archive` holding `things`; readable or not (Microsoft's own
+/// restrictions, inline), never updatable or deletable.
+fn archive(readable: bool) -> String {
+    format!(
+        r#"<NavigationProperty Name="archive" Type="api.archive" ContainsTarget="true"><Annotation Term="Org.OData.Capabilities.V1.ReadRestrictions"><Record><PropertyValue Property="Readable" Bool="{readable}" /></Record></Annotation><Annotation Term="Org.OData.Capabilities.V1.UpdateRestrictions"><Record><PropertyValue Property="Updatable" Bool="false" /></Record></Annotation><Annotation Term="Org.OData.Capabilities.V1.DeleteRestrictions"><Record><PropertyValue Property="Deletable" Bool="false" /></Record></Annotation></NavigationProperty>
+      </EntityType>
+      <EntityType Name="archive" BaseType="api.entity">
+        <NavigationProperty Name="things" Type="Collection(api.group)" ContainsTarget="true" />"#
+    )
+}
+
 /// `text` with `from` (which must occur exactly once) replaced by `to`.
 fn edit(text: &str, from: &str, to: &str) -> String {
     assert_eq!(
@@ -85,9 +99,32 @@ fn backward(from: &str, to: &str) -> (String, String) {
     (edit(BASE, from, to), BASE.to_string())
 }
 
+/// Exposes the singleton, the entity set and `items` (exposure is opt-in, see `capabilities`).
+/// (Targets for `archive` only when the document has it.)
+fn expose(text: &str) -> String {
+    let mut targets = vec!["test.api.Service/root", "test.api.Service/people", "test.api.root/items"];
+    if text.contains(r#"<EntityType Name="archive""#) {
+        targets.extend(["test.api.root/archive", "test.api.archive/things"]);
+    }
+    let blocks: String = targets
+        .iter()
+        .map(|t| format!(r#"<Annotations Target="{t}"><Annotation Term="graphSecurityCopilot.overlay.Exposed" /></Annotations>"#))
+        .collect();
+    format!(
+        r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices><Schema Namespace="test.overlay" xmlns="http://docs.oasis-open.org/odata/ns/edm">{blocks}</Schema></edmx:DataServices></edmx:Edmx>"#
+    )
+}
+
+/// The model of a test document (with [`expose`]) or of a real one (as is).
 fn model(name: &str, text: &str) -> Model {
     let document = read_str(name, text).unwrap_or_else(|e| panic!("{name} reads: {e}"));
-    Model::build(vec![document]).unwrap_or_else(|e| panic!("{name} resolves: {e}"))
+    let overlays = if text.contains(r#"Namespace="test.api""#) {
+        vec![read_str("expose.xml", &expose(text)).unwrap_or_else(|e| panic!("overlay: {e}"))]
+    } else {
+        Vec::new()
+    };
+    Model::build_with_overlays(vec![document], overlays)
+        .unwrap_or_else(|e| panic!("{name} resolves: {e}"))
 }
 
 fn diff_texts(old: &str, new: &str) -> ApiDiff {
@@ -202,13 +239,7 @@ cases! {
 
     // A type of the API namespace declared earlier takes the simple Rust name `Item`, so the
     // existing model is renamed `ApiItem`.
-    rust_name_changed: forward(
-        "<edmx:DataServices>",
-        r#"<edmx:DataServices><Schema Namespace="microsoft.graph.security.securityCopilot" xmlns="http://docs.oasis-open.org/odata/ns/edm"><ComplexType Name="item" /></Schema>"#,
-    ) => [
-        (TypeAdded, "microsoft.graph.security.securityCopilot.item", Additive),
-        (RustNameChanged, "test.api.item", Breaking),
-    ];
+
 
     property_added: forward(
         r#"<Property Name="name" Type="Edm.String" />"#,
@@ -281,10 +312,8 @@ cases! {
         r#"<NavigationProperty Name="owner" Type="api.person" />"#,
         r#"<NavigationProperty Name="owner" Type="api.person" ContainsTarget="true" />"#,
     ) => [
+        // `owner` is not exposed by the overlay: no operation appears (exposure is opt-in).
         (ContainmentAdded, "test.api.item/owner", Additive),
-        (OperationAdded, "get_person", Additive),
-        (OperationAdded, "update_person", Additive),
-        (OperationAdded, "delete_person", Additive),
     ];
 
     containment_removed: backward(
@@ -292,9 +321,6 @@ cases! {
         r#"<NavigationProperty Name="owner" Type="api.person" ContainsTarget="true" />"#,
     ) => [
         (ContainmentRemoved, "test.api.item/owner", Breaking),
-        (OperationRemoved, "get_person", Breaking),
-        (OperationRemoved, "update_person", Breaking),
-        (OperationRemoved, "delete_person", Breaking),
     ];
 
     enum_member_added: forward(
@@ -343,32 +369,28 @@ cases! {
 
     // A second `items` collection (under a new `archive`) makes the ids clash, so the existing
     // operations are renamed after their parent (`list_items` → `list_root_items`).
-    operation_renamed: forward(
-        r#"<NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" />"#,
-        r#"<NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" /><NavigationProperty Name="archive" Type="api.archive" ContainsTarget="true" />
-      </EntityType>
-      <EntityType Name="archive" BaseType="api.entity">
-        <NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" />"#,
+    // Names come from the path alone; the one way an id changes is a walked-through
+    // single-valued navigation (no operation of its own) gaining one, so its name joins the ids
+    // below it. Microsoft's own restrictions (inline here) narrow what the overlay exposes.
+    operation_renamed: (
+        edit(BASE, ITEMS, &format!("{ITEMS}{}", archive(false))),
+        edit(BASE, ITEMS, &format!("{ITEMS}{}", archive(true))),
     ) => [
-        (TypeAdded, "test.api.archive", Additive),
-        (NavigationAdded, "test.api.root/archive", Additive),
-        (OperationRenamed, "GET /root/items", Breaking),
-        (OperationRenamed, "POST /root/items", Breaking),
-        (OperationRenamed, "GET /root/items/$count", Breaking),
-        (OperationRenamed, "GET /root/items/{item-id}", Breaking),
-        (OperationRenamed, "PATCH /root/items/{item-id}", Breaking),
         (OperationAdded, "get_archive", Additive),
-        (OperationAdded, "update_archive", Additive),
-        (OperationAdded, "delete_archive", Additive),
-        (OperationAdded, "list_archive_items", Additive),
-        (OperationAdded, "create_archive_item", Additive),
-        (OperationAdded, "count_archive_items", Additive),
-        (OperationAdded, "get_archive_item", Additive),
-        (OperationAdded, "update_archive_item", Additive),
-        // No clash: `items` under `root` cannot be deleted.
-        (OperationAdded, "delete_item", Additive),
+        (OperationRenamed, "GET /root/archive/things", Breaking),
+        (OperationRenamed, "POST /root/archive/things", Breaking),
+        (OperationRenamed, "GET /root/archive/things/$count", Breaking),
+        (OperationRenamed, "GET /root/archive/things/{group-id}", Breaking),
+        (OperationRenamed, "PATCH /root/archive/things/{group-id}", Breaking),
+        (OperationRenamed, "DELETE /root/archive/things/{group-id}", Breaking),
     ];
 
+    required_property_added: forward(
+        r#"<Property Name="name" Type="Edm.String" />"#,
+        r#"<Property Name="name" Type="Edm.String" /><Property Name="code" Type="Edm.String" Nullable="false" />"#,
+    ) => [(RequiredPropertyAdded, "test.api.item/code", Breaking)];
+
+    // Restrictions in the document itself narrow what the overlay exposes.
     query_option_added: forward(
         r#"<Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" />"#,
         "",
@@ -379,8 +401,8 @@ cases! {
         r#"<Annotation Term="Org.OData.Capabilities.V1.TopSupported" Bool="false" /><Annotation Term="Org.OData.Capabilities.V1.SkipSupported" Bool="false" />"#,
     ) => [(QueryOptionRemoved, "list_items", Breaking)];
 
-    // `items` now holds a derived type: the list, create and count operations keep their method
-    // and path but their body and response change; the by-key ones get a new key segment and id.
+    // `items` now holds a derived type: every operation keeps its id (ids come from the path),
+    // bodies and responses change, and the by-key ones get a new key segment.
     request_body_and_response_changed: forward(
         r#"<NavigationProperty Name="items" Type="Collection(api.item)" ContainsTarget="true" />"#,
         r#"<NavigationProperty Name="items" Type="Collection(api.specialItem)" ContainsTarget="true" />
@@ -390,13 +412,13 @@ cases! {
         (TypeAdded, "test.api.specialItem", Additive),
         (NavigationTypeChanged, "test.api.root/items", Breaking),
         (ResponseChanged, "list_items", Breaking),
-        (OperationRenamed, "POST /root/items", Breaking),
-        (RequestBodyChanged, "create_special_item", Breaking),
-        (ResponseChanged, "create_special_item", Breaking),
-        (OperationRemoved, "get_item", Breaking),
-        (OperationRemoved, "update_item", Breaking),
-        (OperationAdded, "get_special_item", Additive),
-        (OperationAdded, "update_special_item", Additive),
+        (RequestBodyChanged, "create_item", Breaking),
+        (ResponseChanged, "create_item", Breaking),
+        (OperationPathChanged, "get_item", Breaking),
+        (ResponseChanged, "get_item", Breaking),
+        (OperationPathChanged, "update_item", Breaking),
+        (RequestBodyChanged, "update_item", Breaking),
+        (ResponseChanged, "update_item", Breaking),
     ];
 
     // Members are reported on the type that declares them, not on every type inheriting them.
@@ -490,25 +512,23 @@ fn committed_spec_against_itself_has_no_changes() {
 }
 
 #[test]
-fn overlay_changes_show_as_operation_changes() {
-    // The fragment alone (no Capabilities restrictions) offers every verb: dropping the overlay
-    // adds operations and query options, and removes none.
+fn without_the_overlay_nothing_is_exposed() {
+    // Exposure is opt-in: the fragment alone exposes no navigation, so dropping the overlay
+    // removes every operation (breaking), and adding it back adds them all (additive).
     let fragment = load_spec(&spec_files(&spec_dir())[..1]).expect("fragment loads");
     let with_overlay = load_spec(&spec_files(&spec_dir())).expect("spec loads");
+    let (_, operations, _) = openapi_for(&with_overlay).expect("operations");
     let report = diff(&with_overlay, &fragment);
-    assert!(!report.is_empty());
-    assert!(
-        report
-            .changes
-            .iter()
-            .all(|c| matches!(c.kind, OperationAdded | QueryOptionAdded)),
-        "{}",
-        report.to_markdown("spec", "fragment")
-    );
-    assert!(!report.is_breaking());
-    // The other way round, everything is breaking.
+    let removed: BTreeSet<&str> = report
+        .of_kind(OperationRemoved)
+        .map(|c| c.element.as_str())
+        .collect();
+    let expected: BTreeSet<&str> = operations.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(removed, expected, "{}", report.to_markdown("spec", "fragment"));
+    assert!(report.changes.iter().all(|c| c.kind == OperationRemoved));
     let reverse = diff(&fragment, &with_overlay);
-    assert_eq!(reverse.count(Impact::Breaking), report.changes.len());
+    assert_eq!(reverse.count(Impact::Additive), operations.len());
+    assert!(!reverse.is_breaking());
 }
 
 /// Microsoft's full v1.0 `$metadata` against a copy with one property removed and one enum
@@ -930,8 +950,19 @@ fn slice_and_generate(
     let out = dir.join(format!("{namespace}.csdl.xml"));
     slice_file(input, &[namespace.to_string()], &out)
         .unwrap_or_else(|e| panic!("slice {namespace} of {}: {e}", input.display()));
-    let mut files = vec![out];
-    files.extend(overlay.map(Path::to_path_buf));
+    let mut files = vec![out.clone()];
+    match overlay {
+        Some(overlay) => files.push(overlay.to_path_buf()),
+        None => {
+            // Exposure is opt-in: expose every navigation of the slice, as `new-crate` would.
+            let bare = load_spec(&files).unwrap_or_else(|e| panic!("slice loads: {e}"));
+            let text = graph_security_copilot_codegen::overlay::expose_all(&bare)
+                .unwrap_or_else(|e| panic!("{namespace}: {e}"));
+            let path = dir.join(format!("{namespace}.overlay.xml"));
+            std::fs::write(&path, text).expect("write overlay");
+            files.push(path);
+        }
+    }
     let model = load_spec(&files).unwrap_or_else(|e| panic!("slice of {namespace} loads: {e}"));
     let generated = graph_security_copilot_codegen::generate::generate(&model)
         .unwrap_or_else(|e| panic!("{namespace}: generation fails: {e}"));

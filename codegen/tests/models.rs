@@ -35,8 +35,8 @@ const DOC: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 fn generated() -> String {
     let model = Model::build(vec![read_str("x.xml", DOC).unwrap()]).unwrap();
     let ops = operations(&model).unwrap();
-    let types = TypeSet::new(&model, &["x.api"], &ops);
-    let file: syn::File = syn::parse2(models(&model, &types)).unwrap();
+    let types = TypeSet::new(&model, &["x.api"], &ops).unwrap();
+    let file: syn::File = syn::parse2(models(&model, &types).unwrap()).unwrap();
     prettyplease::unparse(&file)
 }
 
@@ -57,7 +57,7 @@ fn property_shapes() {
     assert!(squash.contains("pubseen:Option<Option<::chrono::DateTime<::chrono::Utc>>>"));
     assert!(squash.contains("with=\"crate::codec::datetime::nullable\""));
     assert!(
-        squash.contains("pubkinds:Option<crate::codec::FlagSet<Kinds>>"),
+        squash.contains("pubkinds:Option<crate::codec::FlagSet<crate::models::Kinds>>"),
         "flags are sets"
     );
     assert!(
@@ -65,11 +65,11 @@ fn property_shapes() {
         "keywords escaped"
     );
     assert!(
-        squash.contains("pubnext:Option<Option<Box<Node>>>"),
+        squash.contains("pubnext:Option<Option<Box<crate::models::Node>>>"),
         "recursion boxed"
     );
     assert!(
-        squash.contains("pubchildren:Option<Vec<Node>>"),
+        squash.contains("pubchildren:Option<Vec<crate::models::Node>>"),
         "collections need no box"
     );
     assert!(squash.contains(
@@ -78,11 +78,32 @@ fn property_shapes() {
 }
 
 #[test]
-fn open_enum_catch_all_avoids_member_names() {
+fn open_enum_catch_all_is_always_unrecognized() {
     let code = generated();
+    // The catch-all's name never depends on the members: the member `unrecognized` is the one
+    // that gets the reserved-name underscore.
     assert!(
-        code.contains("Unrecognized,"),
-        "the member `unrecognized` keeps its name"
+        code.contains("Unrecognized_,"),
+        "the member `unrecognized` is `Unrecognized_`: {code}"
     );
-    assert!(code.contains("UnrecognizedValue(String)"), "{code}");
+    assert!(code.contains("Unrecognized(String)"), "{code}");
+}
+
+#[test]
+fn models_are_non_exhaustive_with_constructor_setters_and_accessors() {
+    let code = generated();
+    let squash = code.split_whitespace().collect::<String>();
+    assert!(squash.contains("#[non_exhaustive]#[allow(non_camel_case_types)]pubstructThing"));
+    assert!(squash.contains("#[non_exhaustive]#[allow(non_camel_case_types)]pubenumOdd"));
+    // Required: non-nullable, no default, not computed, not the key.
+    assert!(
+        squash.contains("pubfnnew(size:implInto<i64>,kinds:implInto<crate::codec::FlagSet<crate::models::Kinds>>)->Self"),
+        "{code}"
+    );
+    assert!(squash.contains("pubfnwith_label(mutself,value:implInto<String>)->Self"));
+    assert!(squash.contains("pubfnlabel(&self)->Option<&str>"), "nullable strings flatten");
+    assert!(squash.contains("pubfnsize(&self)->Option<i64>"), "copies by value");
+    assert!(squash.contains("pubfnchildren(&self)->&[crate::models::Node]"), "collections as slices");
+    assert!(squash.contains("pubfntype_(&self)->Option<&str>"));
+    assert!(squash.contains("pubfnwith_type_(mutself"));
 }

@@ -2,9 +2,10 @@
 //!
 //! Two views of the spec are computed at start-up with the codegen library:
 //!
-//! - the **surface**: every path Microsoft's CSDL implies on its own (every contained navigation
-//!   with every verb, as Microsoft's SDKs have it). A path outside it is `404`;
-//! - the **operations**: what the overlay's Capabilities restrictions leave (the documented
+//! - the **surface**: every path of the navigations the overlay exposes, with every verb. A path
+//!   outside it (including a navigation Microsoft's CSDL declares but the overlay does not
+//!   expose) is `404`;
+//! - the **operations**: what the Capabilities restrictions leave of it (the documented
 //!   operations). A surface path whose method is not among them is `405`.
 //!
 //! Entity types, keys, property names and types (for body validation and `$filter` typing) come
@@ -19,7 +20,8 @@ use graph_security_copilot_codegen::csdl::{
     self, find_annotation, CsdlError, Model, Property, TypeKind, TypeRef,
 };
 use graph_security_copilot_codegen::operations::{
-    operations, render_path, simple_name, ApiOperation, OperationsError, Segment, Verb,
+    operations, operations_with, render_path, simple_name, ApiOperation, OperationsError, Segment,
+    Verb, WalkOptions,
 };
 
 use crate::odata::{EntityShape, PropertyKind};
@@ -135,9 +137,8 @@ impl Spec {
             .enumerate()
             .map(|(i, text)| csdl::read_str(&format!("overlay-{i}.xml"), text))
             .collect::<Result<Vec<_>, _>>()?;
-        let bare = Model::build(vec![base.clone()])?;
         let model = Model::build_with_overlays(vec![base], overlay_documents)?;
-        let surface = operations(&bare)?;
+        let surface = operations_with(&model, WalkOptions::SURFACE)?;
         let allowed = operations(&model)?;
         let mut routes: Vec<Route> = Vec::new();
         for op in &surface {

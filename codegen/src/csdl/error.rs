@@ -56,6 +56,9 @@ pub enum CsdlErrorKind {
     UnknownKeyProperty(String),
     /// The file is not valid UTF-8.
     NotUtf8,
+    /// The element cannot be given a Rust name (two wire names on one Rust item, or not an
+    /// identifier): reported here rather than as a compile error in generated code.
+    RustName(String),
 }
 
 impl fmt::Display for CsdlErrorKind {
@@ -87,6 +90,7 @@ impl fmt::Display for CsdlErrorKind {
                 write!(f, "key property `{name}` is not a property of the type")
             }
             CsdlErrorKind::NotUtf8 => write!(f, "file is not valid UTF-8"),
+            CsdlErrorKind::RustName(message) => write!(f, "cannot name the generated Rust item: {message}"),
         }
     }
 }

@@ -23,7 +23,7 @@ impl fmt::Display for Position {
 }
 
 /// Where an element was read: the file and the position of its start tag.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Location {
     /// Name of the file the element came from (as given to the reader).
     pub file: Arc<str>,

@@ -81,6 +81,8 @@ pub struct Model {
     index: HashMap<String, Slot>,
     /// Schemas (by index) whose annotation targets must exist (our overlays).
     strict_schemas: Vec<usize>,
+    /// Files the overlays were read from (annotations from them decide what is exposed).
+    overlay_files: Vec<std::sync::Arc<str>>,
     warnings: Vec<CsdlError>,
 }
 
@@ -160,10 +162,18 @@ impl Model {
                 )?;
             }
         }
+        let mut overlay_files: Vec<std::sync::Arc<str>> = Vec::new();
+        for &i in &strict_schemas {
+            let file = document.schemas[i].location.file.clone();
+            if !overlay_files.contains(&file) {
+                overlay_files.push(file);
+            }
+        }
         let mut model = Model {
             document,
             index,
             strict_schemas,
+            overlay_files,
             warnings: Vec::new(),
         };
         model.qualify_references(&aliases);
@@ -173,6 +183,17 @@ impl Model {
         model.merge_annotation_blocks(&aliases)?;
         model.check_keys()?;
         Ok(model)
+    }
+
+    /// Whether an annotation was written in one of the overlays (rather than in the CSDL
+    /// document itself): only overlays expose navigations, documents may only narrow them.
+    pub fn is_overlay_annotation(&self, annotation: &Annotation) -> bool {
+        self.overlay_files.contains(&annotation.location.file)
+    }
+
+    /// Whether the model was built with at least one overlay.
+    pub fn has_overlay(&self) -> bool {
+        !self.overlay_files.is_empty()
     }
 
     /// Problems tolerated while building (annotation blocks of Microsoft's documents whose
@@ -306,6 +327,29 @@ impl Model {
             })
             .map(|(qualified, _)| qualified)
             .collect()
+    }
+
+    /// The qualified name of an entity container of this model (`microsoft.graph.GraphService`).
+    pub fn container_qualified_name(&self, container: &EntityContainer) -> Option<String> {
+        self.document.schemas.iter().find_map(|s| {
+            s.containers
+                .iter()
+                .any(|candidate| std::ptr::eq(candidate, container))
+                .then(|| format!("{}.{}", s.namespace, container.name))
+        })
+    }
+
+    /// The qualified name of the type in `name`'s base chain that declares the structural or
+    /// navigation property `member` (the target an annotation on it names).
+    pub fn declaring_type(&self, name: &str, member: &str) -> Option<String> {
+        self.base_chain(name)
+            .into_iter()
+            .rev()
+            .find(|t| {
+                t.navigation_properties.iter().any(|n| n.name == member)
+                    || t.properties.iter().any(|p| p.name == member)
+            })
+            .and_then(|t| self.qualified_name_of(t))
     }
 
     /// The qualified name of a structured type that belongs to this model.
