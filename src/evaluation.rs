@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crate::models::{Evaluation, EvaluationResultType, EvaluationState};
-use crate::resources::{WorkspaceSessionPromptEvaluationHandle, WorkspaceSessionPromptEvaluationsHandle};
+use crate::resources::{
+    WorkspaceSessionPromptEvaluationHandle, WorkspaceSessionPromptEvaluationsHandle,
+};
 use crate::Error;
 
 /// How to poll an evaluation.

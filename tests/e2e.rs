@@ -621,7 +621,7 @@ async fn retries_recover_from_429_with_retry_after() {
 async fn retries_recover_from_429_with_an_http_date_and_on_post() {
     let (emulator, client) = setup(
         Emulator::builder().fault(
-            "429,first=2,retry-after=date:1,route=create_session"
+            "429,first=2,retry-after=date:1,route=create_workspace_session"
                 .parse()
                 .unwrap(),
         ),
@@ -642,8 +642,8 @@ async fn retries_recover_from_429_with_an_http_date_and_on_post() {
 async fn retries_recover_from_503_and_504() {
     let (emulator, client) = setup(
         Emulator::builder()
-            .fault("503,first=2,route=list_sessions".parse().unwrap())
-            .fault("504,first=1,route=get_session".parse().unwrap()),
+            .fault("503,first=2,route=list_workspace_sessions".parse().unwrap())
+            .fault("504,first=1,route=get_workspace_session".parse().unwrap()),
     )
     .await;
     let workspace = client.workspace("default");
@@ -692,8 +692,14 @@ async fn gives_up_with_a_typed_error_when_the_budget_is_spent() {
 
 #[tokio::test]
 async fn post_is_not_retried_on_503_unless_asked() {
-    let (emulator, client) =
-        setup(Emulator::builder().fault("503,first=1,route=create_session".parse().unwrap())).await;
+    let (emulator, client) = setup(
+        Emulator::builder().fault(
+            "503,first=1,route=create_workspace_session"
+                .parse()
+                .unwrap(),
+        ),
+    )
+    .await;
     let workspace = client.workspace("default");
     let api = api_error(workspace.sessions().create("once").await.unwrap_err());
     assert_eq!(api.status.as_u16(), 503);
@@ -708,8 +714,14 @@ async fn post_is_not_retried_on_503_unless_asked() {
         .unwrap();
     assert_eq!(listed.count, Some(0));
 
-    let (emulator, _) =
-        setup(Emulator::builder().fault("503,first=1,route=create_session".parse().unwrap())).await;
+    let (emulator, _) = setup(
+        Emulator::builder().fault(
+            "503,first=1,route=create_workspace_session"
+                .parse()
+                .unwrap(),
+        ),
+    )
+    .await;
     let retrying = client_for(
         &emulator,
         quick_retries().with_retry_post_on_server_errors(true),
@@ -737,7 +749,7 @@ async fn dropped_connections_retry_reads_but_not_writes() {
 
     let (emulator, client) = setup(
         Emulator::builder().fault(
-            "drop-response,first=1,route=create_session"
+            "drop-response,first=1,route=create_workspace_session"
                 .parse()
                 .unwrap(),
         ),

@@ -58,7 +58,10 @@ async fn one_span_per_call_without_secrets() {
         .unwrap();
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("graph_call"), "{log}");
-    assert!(log.contains("operation=\"list_sessions\""), "{log}");
+    assert!(
+        log.contains("operation=\"list_workspace_sessions\""),
+        "{log}"
+    );
     assert!(log.contains("status=200"), "{log}");
     assert!(log.contains("attempts=1"), "{log}");
     assert!(log.contains("request_id=\"trace-req\""), "{log}");

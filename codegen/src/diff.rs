@@ -994,12 +994,7 @@ fn diff_members(
                 } else {
                     kinds.added
                 };
-                changes.push(Change::new(
-                    kind,
-                    element,
-                    None,
-                    Some(member_text(n)),
-                ));
+                changes.push(Change::new(kind, element, None, Some(member_text(n))));
             }
             continue;
         };

@@ -15,10 +15,13 @@
 pub mod capabilities;
 pub mod csdl;
 pub mod diff;
+pub mod embed;
 pub mod generate;
+pub mod golden;
 pub mod openapi;
 pub mod operations;
 pub mod overlay;
+pub mod refresh;
 pub mod rust_handles;
 pub mod rust_models;
 pub mod rust_names;

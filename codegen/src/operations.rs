@@ -608,7 +608,7 @@ pub fn item_accessor(navigation: &str) -> String {
 }
 
 /// The words that name the resource an operation works on, root first: one per navigation
-/// below the container child (the first segment) that is not walked through (a single-valued
+/// (a root singleton excluded) that is not walked through (a single-valued
 /// navigation with no operation of its own), the member accessor (`session`) where a key
 /// follows, the navigation itself (`sessions`) otherwise. A function of the path alone.
 pub fn resource_words(segments: &[Segment], walked_through: &HashSet<String>) -> Vec<String> {
@@ -616,10 +616,16 @@ pub fn resource_words(segments: &[Segment], walked_through: &HashSet<String>) ->
     let mut prefix = Vec::new();
     for (i, segment) in segments.iter().enumerate() {
         prefix.push(segment.clone());
-        let Segment::Navigation { name, .. } = segment else {
+        let Segment::Navigation {
+            name, collection, ..
+        } = segment
+        else {
             continue;
         };
-        if i == 0 || name == "$count" || walked_through.contains(&render_path(&prefix)) {
+        // A root singleton (`/security`) is a Graph-wide root, walked through; a root entity
+        // set (`/sites`) names its members like any collection.
+        let root_singleton = i == 0 && !collection;
+        if root_singleton || name == "$count" || walked_through.contains(&render_path(&prefix)) {
             continue;
         }
         let keyed = matches!(segments.get(i + 1), Some(Segment::Key(_)));
@@ -678,15 +684,17 @@ fn name_operations(model: &Model, operations: &mut [ApiOperation]) -> Result<(),
             .join("_");
         if let Some(other) = seen.insert(id.clone(), op.path.clone()) {
             let (location, element) = navigation_element(model, &op.segments);
-            return Err(OperationsError::DuplicateId(Box::new(crate::csdl::CsdlError {
-                location,
-                element,
-                kind: crate::csdl::CsdlErrorKind::RustName(format!(
+            return Err(OperationsError::DuplicateId(Box::new(
+                crate::csdl::CsdlError {
+                    location,
+                    element,
+                    kind: crate::csdl::CsdlErrorKind::RustName(format!(
                     "`{}` and `{other}` would both be the operation `{id}` (expose only one of \
                      them in the overlay)",
                     op.path
                 )),
-            })));
+                },
+            )));
         }
         op.id = id;
     }
@@ -694,10 +702,7 @@ fn name_operations(model: &Model, operations: &mut [ApiOperation]) -> Result<(),
 }
 
 /// The CSDL location and element of the last navigation of a path, for errors.
-pub fn navigation_element(
-    model: &Model,
-    segments: &[Segment],
-) -> (crate::csdl::Location, String) {
+pub fn navigation_element(model: &Model, segments: &[Segment]) -> (crate::csdl::Location, String) {
     let mut parent: Option<&str> = None;
     let mut found = None;
     for segment in segments {
@@ -726,7 +731,12 @@ pub fn navigation_element(
                         .containers()
                         .flat_map(|c| c.singletons.iter().chain(&c.entity_sets))
                         .find(|c| &c.name == name)
-                        .map(|c| (c.location.clone(), format!("<Singleton/EntitySet Name=\"{name}\">")));
+                        .map(|c| {
+                            (
+                                c.location.clone(),
+                                format!("<Singleton/EntitySet Name=\"{name}\">"),
+                            )
+                        });
                 }
             }
             parent = Some(entity_type);

@@ -20,10 +20,18 @@ pub fn exposure_block(entry: &NavigationEntry) -> String {
 /// A complete overlay document that exposes every navigation reachable from the entity
 /// container, each with its own entry (no wildcard), marked for review.
 pub fn expose_all(model: &Model) -> Result<String, OperationsError> {
+    expose_where(model, |_| true)
+}
+
+/// Like [`expose_all`], for the navigations `keep` accepts.
+pub fn expose_where(
+    model: &Model,
+    keep: impl Fn(&NavigationEntry) -> bool,
+) -> Result<String, OperationsError> {
     let mut blocks = String::new();
     let mut seen = std::collections::BTreeSet::new();
     for entry in navigations(model)? {
-        if !seen.insert(entry.target.clone()) {
+        if !keep(&entry) || !seen.insert(entry.target.clone()) {
             continue;
         }
         for line in exposure_block(&entry).lines() {

@@ -175,13 +175,18 @@ pub fn handles(
                 return Err(fail(format!("`{name}` is not a Rust identifier")));
             }
         }
-        if let Some(other) = claimed.insert((node.anchor.clone(), accessor.clone()), node.path.clone()) {
+        if let Some(other) =
+            claimed.insert((node.anchor.clone(), accessor.clone()), node.path.clone())
+        {
             return Err(fail(format!(
                 "`{}` and `{other}` would both be reached by the accessor `{accessor}()`",
                 node.path
             )));
         }
-        if let Some(other) = claimed.insert((Some("#struct".into()), struct_name.clone()), node.path.clone()) {
+        if let Some(other) = claimed.insert(
+            (Some("#struct".into()), struct_name.clone()),
+            node.path.clone(),
+        ) {
             return Err(fail(format!(
                 "`{}` and `{other}` would both be the handle `{struct_name}`",
                 node.path
@@ -323,7 +328,9 @@ fn reserved_on<'a>(anchor: Option<&str>, anchor_keys: &'a [String]) -> Vec<&'a s
     let mut reserved: Vec<&str> = if anchor.is_none() {
         CLIENT_METHODS.to_vec()
     } else {
-        vec!["client", "list", "create", "count", "get", "update", "delete"]
+        vec![
+            "client", "list", "create", "count", "get", "update", "delete",
+        ]
     };
     reserved.extend(anchor_keys.iter().map(String::as_str));
     reserved
@@ -483,10 +490,7 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
             });
             let no_body = op.verb == Verb::Create && all_computed(model, &op.entity_type);
             let (param, body_init) = if no_body {
-                (
-                    quote!(),
-                    quote!(let body = #entity::default();),
-                )
+                (quote!(), quote!(let body = #entity::default();))
             } else {
                 (
                     quote!(body: impl Into<#entity>),

@@ -255,7 +255,11 @@ fn doc_attrs(text: Option<&str>, fallback: &str) -> TokenStream {
 /// How a property's value is represented, which decides its Rust type and serde helper.
 enum Shape {
     /// A type written as is; `copy` when accessors return it by value.
-    Plain { ty: TokenStream, copy: bool, string: bool },
+    Plain {
+        ty: TokenStream,
+        copy: bool,
+        string: bool,
+    },
     DateTime,
     Int64,
     Float,
@@ -436,6 +440,13 @@ fn field_code(model: &Model, types: &TypeSet, owner: &str, field: &Field) -> Fie
                 #flatten.copied()
             }
         }
+    } else if let Some(inner) = boxed_inner(&element) {
+        quote! {
+            #[doc = #accessor_doc]
+            pub fn #name(&self) -> Option<&#inner> {
+                #flatten.map(|boxed| &**boxed)
+            }
+        }
     } else {
         quote! {
             #[doc = #accessor_doc]
@@ -497,10 +508,32 @@ fn field_code(model: &Model, types: &TypeSet, owner: &str, field: &Field) -> Fie
     }
 }
 
+/// `T` of a `Box<T>` element type (recursive fields), for accessors that return `&T`.
+fn boxed_inner(element: &TokenStream) -> Option<TokenStream> {
+    let ty: syn::Type = syn::parse2(element.clone()).ok()?;
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Box" || path.path.segments.len() != 1 {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => match args.args.first()? {
+            syn::GenericArgument::Type(inner) => Some(quote!(#inner)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The properties a caller must give to build a value the service accepts: non-nullable, without
 /// a default, not set by the service (`Core.Computed`), and not an entity key (the service assigns
 /// keys or takes them from the URL). They are the parameters of the generated `new`.
-pub fn required_properties<'m>(model: &'m Model, qualified: &str) -> Vec<&'m crate::csdl::Property> {
+pub fn required_properties<'m>(
+    model: &'m Model,
+    qualified: &str,
+) -> Vec<&'m crate::csdl::Property> {
     let key = model.key(qualified);
     model
         .all_properties(qualified)
@@ -544,7 +577,9 @@ pub fn models(model: &Model, types: &TypeSet) -> Result<TokenStream, CsdlError> 
                     kind: CsdlErrorKind::RustName(format!("`{rust}` is not a Rust identifier")),
                 });
             }
-            if let Some((other, _)) = used.insert(rust.clone(), (wire.to_string(), location.clone())) {
+            if let Some((other, _)) =
+                used.insert(rust.clone(), (wire.to_string(), location.clone()))
+            {
                 return Err(CsdlError {
                     location: location.clone(),
                     element,
@@ -559,7 +594,11 @@ pub fn models(model: &Model, types: &TypeSet) -> Result<TokenStream, CsdlError> 
             for p in &level.properties {
                 fields.push(Field {
                     wire: p.name.clone(),
-                    rust: claim(&p.name, &p.location, format!("<Property Name=\"{}\">", p.name))?,
+                    rust: claim(
+                        &p.name,
+                        &p.location,
+                        format!("<Property Name=\"{}\">", p.name),
+                    )?,
                     doc: description(&p.annotations).map(str::to_string),
                     type_ref: p.type_ref.clone(),
                     nullable: p.nullable,
@@ -650,7 +689,10 @@ pub fn models(model: &Model, types: &TypeSet) -> Result<TokenStream, CsdlError> 
                     .join(", ")
             )
         };
-        let module = types.module(qualified).map(<[String]>::to_vec).unwrap_or_default();
+        let module = types
+            .module(qualified)
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
         modules.entry(module).or_default().push(quote! {
             #doc
             #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -689,7 +731,10 @@ pub fn models(model: &Model, types: &TypeSet) -> Result<TokenStream, CsdlError> 
         let Some(e) = model.enum_type(qualified) else {
             continue;
         };
-        let module = types.module(qualified).map(<[String]>::to_vec).unwrap_or_default();
+        let module = types
+            .module(qualified)
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
         modules.entry(module).or_default().push(open_enum(
             types.rust_name(qualified).unwrap_or("Unknown"),
             qualified,
@@ -700,7 +745,10 @@ pub fn models(model: &Model, types: &TypeSet) -> Result<TokenStream, CsdlError> 
         let alias = ident(&types.collection_name(entity));
         let item = types.rust_type(entity);
         let doc = format!(" A page of `{entity}` (`value`, `@odata.nextLink`, `@odata.count`).");
-        let module = types.module(entity).map(<[String]>::to_vec).unwrap_or_default();
+        let module = types
+            .module(entity)
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
         modules.entry(module).or_default().push(quote! {
             #[doc = #doc]
             pub type #alias = crate::paging::Page<#item>;
@@ -722,7 +770,10 @@ fn nest(prefix: &[String], modules: &BTreeMap<Vec<String>, Vec<TokenStream>>) ->
         path.push(child.clone());
         let name = ident(child);
         let body = nest(&path, modules);
-        let doc = format!(" Types of the `{}` namespace that the API uses.", path.join("."));
+        let doc = format!(
+            " Types of the `{}` namespace that the API uses.",
+            path.join(".")
+        );
         quote! {
             #[doc = #doc]
             pub mod #name {

@@ -97,13 +97,26 @@ fn models_are_non_exhaustive_with_constructor_setters_and_accessors() {
     assert!(squash.contains("#[non_exhaustive]#[allow(non_camel_case_types)]pubenumOdd"));
     // Required: non-nullable, no default, not computed, not the key.
     assert!(
-        squash.contains("pubfnnew(size:implInto<i64>,kinds:implInto<crate::codec::FlagSet<crate::models::Kinds>>)->Self"),
+        squash.contains("pubfnnew(size:implInto<i64>,kinds:implInto<crate::codec::FlagSet<crate::models::Kinds>>,)->Self"),
         "{code}"
     );
     assert!(squash.contains("pubfnwith_label(mutself,value:implInto<String>)->Self"));
-    assert!(squash.contains("pubfnlabel(&self)->Option<&str>"), "nullable strings flatten");
-    assert!(squash.contains("pubfnsize(&self)->Option<i64>"), "copies by value");
-    assert!(squash.contains("pubfnchildren(&self)->&[crate::models::Node]"), "collections as slices");
+    assert!(
+        squash.contains("pubfnlabel(&self)->Option<&str>"),
+        "nullable strings flatten"
+    );
+    assert!(
+        squash.contains("pubfnsize(&self)->Option<i64>"),
+        "copies by value"
+    );
+    assert!(
+        squash.contains("pubfnchildren(&self)->&[crate::models::Node]"),
+        "collections as slices"
+    );
     assert!(squash.contains("pubfntype_(&self)->Option<&str>"));
     assert!(squash.contains("pubfnwith_type_(mutself"));
+    assert!(
+        squash.contains("pubfnnext(&self)->Option<&crate::models::Node>"),
+        "boxes deref"
+    );
 }

@@ -23,7 +23,7 @@
 //!     rule,
 //!     FaultRule::new(Fault::TooManyRequests { retry_after: Some(RetryAfter::Seconds(1)) }).first(2)
 //! );
-//! let rule: FaultRule = "drop,route=create_session,fraction=0.5".parse().unwrap();
+//! let rule: FaultRule = "drop,route=create_workspace_session,fraction=0.5".parse().unwrap();
 //! assert_eq!(rule.route.as_deref(), Some("create_session"));
 //! ```
 
@@ -410,7 +410,9 @@ mod tests {
         );
         let r: FaultRule = "429,retry-after=none".parse().unwrap();
         assert_eq!(r.fault, Fault::TooManyRequests { retry_after: None });
-        let r: FaultRule = "latency=250ms,route=list_sessions".parse().unwrap();
+        let r: FaultRule = "latency=250ms,route=list_workspace_sessions"
+            .parse()
+            .unwrap();
         assert_eq!(r.fault, Fault::Latency(Duration::from_millis(250)));
         let r: FaultRule = "latency=1.5s".parse().unwrap();
         assert_eq!(r.fault, Fault::Latency(Duration::from_millis(1500)));

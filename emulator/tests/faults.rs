@@ -112,7 +112,8 @@ async fn fractions_follow_the_seed() {
 #[tokio::test]
 async fn faults_scoped_to_one_route() {
     let api = start(
-        Emulator::builder().fault(FaultRule::new(Fault::GatewayTimeout).route("create_session")),
+        Emulator::builder()
+            .fault(FaultRule::new(Fault::GatewayTimeout).route("create_workspace_session")),
     )
     .await;
     let path = format!("{WS}/sessions");
@@ -149,7 +150,11 @@ async fn added_latency() {
     let api = start(
         Emulator::builder()
             .latency(Duration::from_millis(50))
-            .fault("latency=150ms,route=list_plugins".parse().unwrap()),
+            .fault(
+                "latency=150ms,route=list_workspace_plugins"
+                    .parse()
+                    .unwrap(),
+            ),
     )
     .await;
     let started = Instant::now();
@@ -191,7 +196,7 @@ async fn dropped_connections_get_no_response_and_change_nothing() {
 async fn dropped_responses_keep_the_write() {
     let api = start(
         Emulator::builder().fault(
-            "drop-response,first=1,route=create_session"
+            "drop-response,first=1,route=create_workspace_session"
                 .parse()
                 .unwrap(),
         ),

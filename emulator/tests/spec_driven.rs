@@ -26,9 +26,33 @@ fn extended_csdl() -> String {
     BUNDLED_CSDL.replacen(session, &format!("{note}{session}{additions}"), 1)
 }
 
+/// A second overlay that exposes `notes` (exposure is opt-in).
+const EXPOSE_NOTES: &str = r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices><Schema Namespace="test.overlay" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+  <Annotations Target="microsoft.graph.security.securityCopilot.session/notes"><Annotation Term="graphSecurityCopilot.overlay.Exposed" /></Annotations>
+</Schema></edmx:DataServices></edmx:Edmx>"#;
+
+#[tokio::test]
+async fn a_new_navigation_is_not_served_until_the_overlay_exposes_it() {
+    let spec = Spec::from_csdl(&extended_csdl(), &[BUNDLED_OVERLAY]).unwrap();
+    let api = start(Emulator::builder().spec(spec)).await;
+    let sessions = format!("{WS}/sessions");
+    let session = api
+        .post(&sessions, json!({"displayName": "a"}))
+        .await
+        .json();
+    let notes = format!("{sessions}/{}/notes", session["id"].as_str().unwrap());
+    for reply in [
+        api.get(&notes).await,
+        api.post(&notes, json!({"text": "x"})).await,
+    ] {
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+        assert_eq!(reply.error().0, "ResourceNotFound");
+    }
+}
+
 #[tokio::test]
 async fn new_properties_and_entity_sets_are_served() {
-    let spec = Spec::from_csdl(&extended_csdl(), &[BUNDLED_OVERLAY]).unwrap();
+    let spec = Spec::from_csdl(&extended_csdl(), &[BUNDLED_OVERLAY, EXPOSE_NOTES]).unwrap();
     let api = start(Emulator::builder().spec(spec)).await;
     let sessions = format!("{WS}/sessions");
 
@@ -57,7 +81,7 @@ async fn new_properties_and_entity_sets_are_served() {
         .json();
     assert_eq!(column(&filtered, "displayName"), vec![json!("urgent")]);
 
-    // The new collection: every verb, since the overlay says nothing about it.
+    // The new collection, once exposed: every verb, since no restriction narrows it.
     let id = urgent["id"].as_str().unwrap();
     let notes = format!("{sessions}/{id}/notes");
     let reply = api.post(&notes, json!({"text": "call back"})).await;

@@ -1,8 +1,8 @@
 //! `graph-spec`: tools for the CSDL documents graph-security-copilot is generated from.
 //!
 //! Exit codes: 0 on success, 2 on bad input or usage (clap's own usage errors exit with 2 too),
-//! 1 if the output cannot be written; `diff --deny-breaking` also exits with 1 when a change is
-//! breaking.
+//! 1 if the output cannot be written; `diff --deny-breaking` and `refresh` also exit with 1 when
+//! a change is breaking (`refresh` writes its files either way, so `git diff` shows them).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use graph_security_copilot_codegen::diff::{
     count_navigation_paths, diff, load_input, Impact, MAX_NAVIGATION_PATHS,
 };
 use graph_security_copilot_codegen::generate::{load_spec, openapi_for};
+use graph_security_copilot_codegen::refresh::{refresh, RefreshError, RefreshOptions};
 use graph_security_copilot_codegen::slice::{slice_file, SliceError};
 
 /// Tools for Microsoft Graph CSDL documents.
@@ -25,6 +26,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Refresh `spec/` from a new full `$metadata` document: slice the namespace, compare with
+    /// the committed spec, write the new fragment and every golden file, and report each change
+    /// (additive or breaking, CSDL path, Rust item) and each new navigation that the overlay does
+    /// not expose. Exit 0: nothing breaking; 1: something breaking (files written); 2: bad input
+    /// (nothing written).
+    Refresh(RefreshArgs),
     /// Cut a self-contained CSDL document for some namespaces out of a full `$metadata`
     /// document: their types, everything they reference, the containment path from the entity
     /// container, and the annotations on what is kept.
@@ -34,6 +41,9 @@ enum Command {
     Diff(DiffArgs),
     /// Print the OpenAPI document the client's build.rs feeds progenitor.
     Openapi(OpenapiArgs),
+    /// Build a full document around a fragment (the fragment's elements replace the host's
+    /// elements of the same name, or are added): to try a refresh with an edited fragment.
+    Embed(EmbedArgs),
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +64,32 @@ struct DiffArgs {
     /// Exit with status 1 if any change is breaking.
     #[arg(long)]
     deny_breaking: bool,
+}
+
+#[derive(Debug, Args)]
+struct EmbedArgs {
+    /// The host document (a full `$metadata`).
+    #[arg(long, value_name = "HOST.xml")]
+    host: PathBuf,
+    /// The fragment to embed.
+    #[arg(long, value_name = "FRAGMENT.xml")]
+    fragment: PathBuf,
+    /// Where to write the result.
+    #[arg(short = 'o', long = "output", value_name = "OUT.xml")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct RefreshArgs {
+    /// The full CSDL document (Microsoft's beta `$metadata`).
+    #[arg(long, value_name = "FULL.xml")]
+    metadata: PathBuf,
+    /// The spec directory to refresh.
+    #[arg(long, value_name = "DIR", default_value = "spec")]
+    spec: PathBuf,
+    /// Print the report as JSON instead of Markdown.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -85,10 +121,75 @@ struct SliceArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Refresh(args) => run_refresh(&args),
+        Command::Embed(args) => run_embed(&args),
         Command::Slice(args) => run_slice(&args),
         Command::Diff(args) => run_diff(&args),
         Command::Openapi(args) => run_openapi(&args),
     }
+}
+
+fn run_embed(args: &EmbedArgs) -> ExitCode {
+    let read =
+        |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
+    let result = read(&args.host).and_then(|host| {
+        let fragment = read(&args.fragment)?;
+        graph_security_copilot_codegen::embed::embed(&host, &fragment).map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(text) => match graph_security_copilot_codegen::slice::write_atomically(
+            &args.output,
+            text.as_bytes(),
+        ) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("graph-spec embed: error: {err}");
+                ExitCode::from(1)
+            }
+        },
+        Err(err) => {
+            eprintln!("graph-spec embed: error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_refresh(args: &RefreshArgs) -> ExitCode {
+    let options = RefreshOptions::new(&args.metadata, &args.spec);
+    let report = match refresh(&options) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("graph-spec refresh: error: {err}");
+            return match err {
+                RefreshError::Write { .. } => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    let text = if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => json + "\n",
+            Err(err) => {
+                eprintln!("graph-spec refresh: error: {err}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        report.to_markdown()
+    };
+    if let Err(err) = std::io::stdout().lock().write_all(text.as_bytes()) {
+        eprintln!("graph-spec refresh: error: cannot write the report: {err}");
+        return ExitCode::from(1);
+    }
+    if report.is_breaking() {
+        eprintln!(
+            "graph-spec refresh: {} breaking change(s); files written, review `git diff {}`",
+            report.count(Impact::Breaking),
+            args.spec.display()
+        );
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
 }
 
 fn run_slice(args: &SliceArgs) -> ExitCode {

@@ -90,7 +90,9 @@ impl fmt::Display for CsdlErrorKind {
                 write!(f, "key property `{name}` is not a property of the type")
             }
             CsdlErrorKind::NotUtf8 => write!(f, "file is not valid UTF-8"),
-            CsdlErrorKind::RustName(message) => write!(f, "cannot name the generated Rust item: {message}"),
+            CsdlErrorKind::RustName(message) => {
+                write!(f, "cannot name the generated Rust item: {message}")
+            }
         }
     }
 }

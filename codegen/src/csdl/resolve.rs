@@ -103,6 +103,24 @@ impl Model {
         documents: Vec<Document>,
         overlays: Vec<Document>,
     ) -> Result<Model, CsdlError> {
+        Model::build_inner(documents, overlays, true)
+    }
+
+    /// Like [`Model::build_with_overlays`], but an overlay block whose target does not exist is
+    /// a warning ([`Model::warnings`]) rather than an error: how `graph-spec refresh` reads a new
+    /// document against the committed overlay, to report targets the document removed.
+    pub fn build_with_overlays_lenient(
+        documents: Vec<Document>,
+        overlays: Vec<Document>,
+    ) -> Result<Model, CsdlError> {
+        Model::build_inner(documents, overlays, false)
+    }
+
+    fn build_inner(
+        documents: Vec<Document>,
+        overlays: Vec<Document>,
+        strict_overlays: bool,
+    ) -> Result<Model, CsdlError> {
         let mut document = Document::default();
         for d in documents {
             document.schemas.extend(d.schemas);
@@ -180,6 +198,9 @@ impl Model {
         model.check_references()?;
         model.check_members()?;
         model.check_base_cycles()?;
+        if !strict_overlays {
+            model.strict_schemas.clear();
+        }
         model.merge_annotation_blocks(&aliases)?;
         model.check_keys()?;
         Ok(model)
