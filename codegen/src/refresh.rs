@@ -256,7 +256,13 @@ pub fn refresh(options: &RefreshOptions) -> Result<RefreshReport, RefreshError> 
 
     // 2. Old spec: as committed. New spec: the slice with the committed overlay, where an
     //    overlay target the slice lacks is reported rather than fatal.
-    let old = crate::generate::load_spec(&spec_files(&options.spec_dir))?;
+    //    The committed overlay is read leniently on the old side too: an entry added ahead of
+    //    the refresh (to expose what the new document brings) has no target there yet.
+    let old_files = spec_files(&options.spec_dir);
+    let old = Model::build_with_overlays_lenient(
+        vec![read_file(&old_files[0])?],
+        vec![read_file(&old_files[1])?],
+    )?;
     let new_fragment = read_str(&fragment_path.display().to_string(), &sliced)?;
     let overlay = read_file(&overlay_path)?;
     let new = Model::build_with_overlays_lenient(vec![new_fragment], vec![overlay])?;
