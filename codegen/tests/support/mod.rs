@@ -121,3 +121,50 @@ impl Drop for Case {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Names that break naive generators: keywords (`self`, `Self`, `crate`, `super`, `type`),
+/// the generator's own items (`new`, `withDisplayName`, `odataType`, `additionalProperties`),
+/// case twins, non-identifiers, a type named like a prelude type, a type whose simple name is
+/// also `microsoft.graph.entity`'s, and enum members `unrecognized` and `Self`.
+pub fn hostile_fragment() -> String {
+    let properties = [
+        "self",
+        "Self",
+        "crate",
+        "super",
+        "type",
+        "new",
+        "withDisplayName",
+        "odataType",
+        "additionalProperties",
+        "DisplayName",
+        "display_name",
+        "@odata.etag",
+        "2fa",
+        "async",
+    ]
+    .iter()
+    .map(|name| format!(r#"<Property Name="{name}" Type="Edm.String" />"#))
+    .collect::<String>();
+    let text = edit(
+        &fragment(),
+        SESSION_PROMPTS,
+        &format!("{properties}{SESSION_PROMPTS}"),
+    );
+    let text = edit(
+        &text,
+        LAST_EVALUATION_STATE,
+        &format!(
+            r#"{LAST_EVALUATION_STATE}<Member Name="unrecognized" Value="9" /><Member Name="Self" Value="10" /><Member Name="self" Value="11" />"#
+        ),
+    );
+    edit(
+        &text,
+        SESSION_TYPE,
+        &format!(
+            r#"<ComplexType Name="result"><Property Name="option" Type="Edm.String" /></ComplexType>
+      <ComplexType Name="entity"><Property Name="self" Type="securityCopilot.result" /></ComplexType>
+      {SESSION_TYPE}<Property Name="outcome" Type="securityCopilot.result" /><Property Name="local" Type="securityCopilot.entity" />"#
+        ),
+    )
+}
