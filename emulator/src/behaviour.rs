@@ -374,17 +374,23 @@ fn seed_plugins() -> Vec<Value> {
     ]
 }
 
-/// Fills a new store with workspace `default` and its plugins, where the spec has them.
-pub(crate) fn seed(spec: &Spec, store: &mut Store, clock: &Clock) {
+/// Fills a new store with workspace `default` and its plugins, where the spec serves them.
+/// Seed data the spec rejects is an error naming the item and what the spec says, never a
+/// silently emptier emulator.
+pub(crate) fn seed(spec: &Spec, store: &mut Store, clock: &Clock) -> Result<(), String> {
     let Some(workspaces) = spec.collection_route("workspace") else {
-        return;
+        return Ok(());
     };
     let workspace_type = workspaces.entity_type.clone();
     let body = json!({ "displayName": "Default workspace" });
-    let Ok(accepted) = spec.check_entity_body(&workspace_type, &body, Mode::Create, None) else {
-        tracing::warn!("the spec's workspace type does not take the seed data; starting empty");
-        return;
-    };
+    let accepted = spec
+        .check_entity_body(&workspace_type, &body, Mode::Create, None)
+        .map_err(|e| {
+            format!(
+                "workspace `{DEFAULT_WORKSPACE}` ({workspace_type}): {}",
+                e.message
+            )
+        })?;
     let now = clock.now();
     let workspace = new_entity(spec, &workspace_type, accepted, DEFAULT_WORKSPACE, now);
     let parents: Vec<String> = Vec::new();
@@ -411,11 +417,11 @@ pub(crate) fn seed(spec: &Spec, store: &mut Store, clock: &Clock) {
                 .last()
                 .is_some_and(|s| s.collection == workspaces.collection)
     }) else {
-        return;
+        return Ok(());
     };
     let plugin_type = plugins.entity_type.clone();
     let Some(key_property) = spec.key_property(&plugin_type) else {
-        return;
+        return Err(format!("plugin type {plugin_type} has no key"));
     };
     let id = CollectionId {
         template: plugins.collection.clone(),
@@ -423,10 +429,14 @@ pub(crate) fn seed(spec: &Spec, store: &mut Store, clock: &Clock) {
     };
     // Inserted last-first, so they list (newest first) in the order above.
     for body in seed_plugins().into_iter().rev() {
-        let Ok(accepted) = spec.check_entity_body(&plugin_type, &body, Mode::Create, None) else {
-            tracing::warn!("the spec's plugin type does not take the seed data; skipping it");
-            continue;
-        };
+        let name = body
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        let accepted = spec
+            .check_entity_body(&plugin_type, &body, Mode::Create, None)
+            .map_err(|e| format!("plugin `{name}` ({plugin_type}): {}", e.message))?;
         let key = accepted
             .get(&key_property)
             .and_then(Value::as_str)
@@ -439,6 +449,7 @@ pub(crate) fn seed(spec: &Spec, store: &mut Store, clock: &Clock) {
             new_record(&plugin_type, plugin, None, now, EvaluationTiming::default()),
         );
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -493,7 +504,7 @@ mod tests {
     fn seeds_default_workspace_and_plugins() {
         let spec = Spec::bundled().unwrap();
         let mut store = Store::default();
-        seed(&spec, &mut store, &Clock::new());
+        seed(&spec, &mut store, &Clock::new()).unwrap();
         let plugins = spec.collection_route("plugin").unwrap();
         let c = store
             .collection(&CollectionId {

@@ -44,6 +44,10 @@ pub enum StartError {
     /// The spec could not be loaded.
     #[error("cannot load the spec: {0}")]
     Spec(#[from] SpecError),
+    /// The seed data (workspace `default` and its plugins) no longer fits the spec: the spec
+    /// changed under it. Start with `seed_data(false)` / `--empty`, or update the seed.
+    #[error("the seed data no longer fits the spec: {0}")]
+    Seed(String),
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -260,7 +264,7 @@ impl EmulatorBuilder {
         let clock = Clock::new();
         let mut store = Store::default();
         if self.seed_data {
-            behaviour::seed(&spec, &mut store, &clock);
+            behaviour::seed(&spec, &mut store, &clock).map_err(StartError::Seed)?;
         }
         let app = Arc::new(App {
             spec,

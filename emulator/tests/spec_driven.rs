@@ -132,3 +132,35 @@ async fn an_overlay_restriction_makes_an_operation_405() {
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(reply.header("allow"), "GET");
 }
+
+#[tokio::test]
+async fn seed_data_that_no_longer_fits_the_spec_fails_loudly() {
+    // The next spec turns `plugin.isEnabled` into an integer: the seed plugins (booleans) no
+    // longer fit, and the emulator says which item and property instead of starting emptier.
+    let changed = BUNDLED_CSDL.replacen(
+        r#"<Property Name="isEnabled" Type="Edm.Boolean" Nullable="false">"#,
+        r#"<Property Name="isEnabled" Type="Edm.Int32" Nullable="false">"#,
+        1,
+    );
+    assert_ne!(
+        changed, BUNDLED_CSDL,
+        "test bug: the property is spelled differently"
+    );
+    let spec = Spec::from_csdl(&changed, &[BUNDLED_OVERLAY]).unwrap();
+    let error = Emulator::builder()
+        .spec(spec.clone())
+        .start()
+        .await
+        .err()
+        .expect("the seed no longer fits");
+    let text = error.to_string();
+    assert!(text.contains("seed data"), "{text}");
+    assert!(text.contains("plugin `"), "{text}");
+    assert!(text.contains("isEnabled"), "{text}");
+    // Without seed data the same spec serves (no workspaces yet).
+    let api = start(Emulator::builder().spec(spec).seed_data(false)).await;
+    let workspaces = WS.trim_end_matches("/default");
+    let reply = api.get(workspaces).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["value"], json!([]));
+}
