@@ -15,10 +15,16 @@
 //!   collection is `Option<Vec<T>>`;
 //! - enums are open (`Unrecognized(String)` catches values the client does not know) and
 //!   `IsFlags` enums are `FlagSet<T>`;
-//! - every struct keeps unknown JSON members in `additional_properties` and derives `Default`
-//!   (callers build values with `..Default::default()`, so a new field does not break them);
-//! - each operation is a method named after its id, with one parameter per key segment of its
-//!   path and one builder method per query option.
+//! - every struct and enum is `#[non_exhaustive]`: callers build structs with `new` (the
+//!   properties the service requires, see [`crate::rust_models::required_properties`]) and
+//!   `with_*` setters, never with a struct literal, and match enums with a wildcard arm, so a new
+//!   field or variant does not break them; every struct keeps unknown JSON members in
+//!   `additional_properties`;
+//! - Rust names are a function of the wire name alone ([`crate::rust_names`]), so no change
+//!   renames an existing item;
+//! - only what the overlay exposes becomes operations ([`crate::capabilities::EXPOSED`]); each
+//!   operation is a handle method and a raw client method named from its verb and path, with one
+//!   parameter per key segment and one builder method per query option.
 //!
 //! # Rules
 //!
@@ -47,13 +53,13 @@
 //! | navigation | `navigation_became_collection` / `navigation_became_single` | breaking | `Option<T>` ↔ `Option<Vec<T>>`, and the operations under it change |
 //! | navigation | `containment_added` | additive | the targets become addressable under this property; the new operations are listed under operations |
 //! | navigation | `containment_removed` | breaking | the targets are no longer addressed under this property; its operations disappear |
-//! | enums | `enum_member_added` | additive | enums are open: old clients already see the value as `Unrecognized(..)`, new ones get a variant |
+//! | enums | `enum_member_added` | additive | enums are open and `#[non_exhaustive]`: old clients see the value as `Unrecognized(..)`, new ones get a variant (a run-time change every typed SDK has; match on `as_str()` to treat both alike) |
 //! | enums | `enum_member_removed` | breaking | a variant disappears (matches and constructions naming it stop compiling) |
 //! | enums | `became_flags` / `became_non_flags` | breaking | fields of the enum switch between `T` and `FlagSet<T>` |
 //! | keys | `key_changed` | breaking | the key segment of paths changes (`{workspace-id}` → `{workspace-name}`) |
 //! | operations | `operation_added` | additive | a new method |
 //! | operations | `operation_removed` | breaking | the method disappears |
-//! | operations | `operation_renamed` (same method and path, new id) | breaking | the Rust method is renamed (ids are disambiguated with parent names when a new operation would clash) |
+//! | operations | `operation_renamed` (same method and path, new id) | breaking | the Rust method is renamed (ids come from the path; this happens when a walked-through single-valued navigation gains an operation of its own) |
 //! | operations | `operation_path_changed` (same id, new method or path) | breaking | the key parameters or the URL the method calls change |
 //! | operations | `query_option_added` | additive | a new builder method (`$top`, `$filter`, ...) |
 //! | operations | `query_option_removed` | breaking | the builder method disappears |

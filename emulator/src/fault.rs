@@ -24,7 +24,7 @@
 //!     FaultRule::new(Fault::TooManyRequests { retry_after: Some(RetryAfter::Seconds(1)) }).first(2)
 //! );
 //! let rule: FaultRule = "drop,route=create_workspace_session,fraction=0.5".parse().unwrap();
-//! assert_eq!(rule.route.as_deref(), Some("create_session"));
+//! assert_eq!(rule.route.as_deref(), Some("create_workspace_session"));
 //! ```
 
 use std::fmt;
