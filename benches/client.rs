@@ -113,7 +113,7 @@ async fn ours_pages_flattened(client: &Client) -> Vec<Session> {
 async fn ours_raw(client: &Client) -> Page<Session> {
     client
         .raw()
-        .list_sessions()
+        .list_workspace_sessions()
         .workspace_id("default")
         .send()
         .await

@@ -42,7 +42,7 @@ impl Client {
     }
 
     /// The generated (progenitor) client, for operations by their raw names
-    /// (`client.raw().list_sessions().workspace_id("default").send()`). Requests made through it
+    /// (`client.raw().list_workspace_sessions().workspace_id("default").send()`). Requests made through it
     /// still go through this client's auth, retries and tracing.
     pub fn raw(&self) -> &crate::generated::Client {
         &self.inner

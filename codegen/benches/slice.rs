@@ -13,17 +13,14 @@
 //! just before, so it is in the page cache: the figures are CPU throughput, not disk speed.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
 use graph_security_copilot_codegen::slice::slice_file;
 
-const V1: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/reference/graph-v1.0-metadata.xml"
-);
+mod support;
+
 const TARGET_BYTES: usize = 100 * 1000 * 1000;
 const RUNS: usize = 5;
 
@@ -143,63 +140,11 @@ fn measure(label: &str, args: &[&str]) -> Measurement {
     best.expect("at least one run")
 }
 
-/// The v1.0 document's schemas, with every namespace and alias made a template on `{K}`.
-fn template(body: &str, aliases: &[String]) -> String {
-    const MARK: &str = "\u{1}";
-    let mut t = body.to_string();
-    for b in ['"', '(', '/', ' ', ','] {
-        t = t.replace(
-            &format!("{b}microsoft.graph"),
-            &format!("{b}ns{MARK}.microsoft.graph"),
-        );
-        for a in aliases {
-            t = t.replace(&format!("{b}{a}."), &format!("{b}{a}{MARK}."));
-        }
-    }
-    for a in aliases {
-        t = t.replace(&format!("Alias=\"{a}\""), &format!("Alias=\"{a}{MARK}\""));
-    }
-    t
-}
-
-/// Writes the ≥100 MB document; returns its size and the number of copies of v1.0.
-fn build_input(path: &Path) -> (u64, usize) {
-    let v1 = fs::read_to_string(V1).expect("read the v1.0 document");
-    let v1 = v1.trim_start_matches('\u{feff}');
-    let open = "<edmx:DataServices>";
-    let start = v1.find(open).expect("DataServices") + open.len();
-    let end = v1
-        .find("</edmx:DataServices>")
-        .expect("end of DataServices");
-    let body = &v1[start..end];
-    let aliases: Vec<String> = body
-        .match_indices("Alias=\"")
-        .map(|(i, m)| {
-            let rest = &body[i + m.len()..];
-            rest[..rest.find('"').expect("quote")].to_string()
-        })
-        .collect();
-    let template = template(body, &aliases);
-    let copies = TARGET_BYTES.div_ceil(body.len()) + 1;
-    let mut f = std::io::BufWriter::new(fs::File::create(path).expect("create input"));
-    f.write_all(b"\xEF\xBB\xBF").expect("write");
-    f.write_all(&v1.as_bytes()[..start]).expect("write");
-    f.write_all(body.as_bytes()).expect("write");
-    for k in 1..copies {
-        f.write_all(template.replace('\u{1}', &k.to_string()).as_bytes())
-            .expect("write");
-    }
-    f.write_all(&v1.as_bytes()[end..]).expect("write");
-    f.flush().expect("flush");
-    drop(f);
-    (fs::metadata(path).expect("size").len(), copies)
-}
-
 fn parent() {
     let dir = tempfile::tempdir().expect("temp dir");
     let input = dir.path().join("graph-x30.xml");
     let t = Instant::now();
-    let (size, copies) = build_input(&input);
+    let (size, copies) = support::build_input(&input, TARGET_BYTES);
     let mb = size as f64 / 1e6;
     eprintln!(
         "built {} ({mb:.1} MB, {copies} renamed copies of v1.0's 11 namespaces) in {:.1} s",

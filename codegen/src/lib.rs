@@ -10,6 +10,14 @@
 //! - [`rust_handles`]: emit the resource handles (`client.workspace(id).sessions().list()`);
 //! - [`generate`]: drive progenitor and post-process its output; used by the client's `build.rs`;
 //! - [`surface`]: the plain-text listing of the generated public surface (golden file).
+//!
+//! And the tools for the day the spec changes (`graph-spec`):
+//! - [`refresh`]: slice, compare, regenerate, write `spec/`, report (`graph-spec refresh`);
+//! - [`slice`]: cut a namespace out of a full `$metadata` document;
+//! - [`diff`]: the change report with semver-true verdicts;
+//! - [`overlay`]: overlay entries that expose navigations;
+//! - [`golden`]: the golden files and their diffs;
+//! - [`embed`]: a full document around a fragment (tests, benchmarks, trying a refresh).
 #![warn(missing_docs)]
 
 pub mod capabilities;
