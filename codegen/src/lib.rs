@@ -13,7 +13,7 @@
 //!
 //! And the tools for the day the spec changes (`graph-spec`):
 //! - [`refresh`]: slice, compare, regenerate, write `spec/`, report (`graph-spec refresh`);
-//! - [`slice`]: cut a namespace out of a full `$metadata` document;
+//! - [`slice`](mod@slice): cut a namespace out of a full `$metadata` document;
 //! - [`diff`]: the change report with semver-true verdicts;
 //! - [`overlay`]: overlay entries that expose navigations;
 //! - [`golden`]: the golden files and their diffs;
