@@ -46,7 +46,7 @@ pub const LAST_EVALUATION_STATE: &str = r#"<Member Name="unknownFutureValue" Val
 pub const SESSION_TYPE: &str = r#"<EntityType Name="session" BaseType="graph.entity">"#;
 
 /// Additive only: an enum member, a nullable property, a property that differs from an existing
-/// one only in case, and a new entity type with a containing navigation.
+/// one only in case, a new entity type with a containing navigation, and a bound action.
 pub fn additive_fragment() -> String {
     let text = edit(
         &fragment(),
@@ -65,6 +65,7 @@ pub fn additive_fragment() -> String {
         SESSION_TYPE,
         &format!(
             r#"<EntityType Name="note" BaseType="graph.entity"><Property Name="text" Type="Edm.String" /></EntityType>
+      <Action Name="cancel" IsBound="true"><Parameter Name="bindingParameter" Type="securityCopilot.evaluation" /></Action>
       {SESSION_TYPE}"#
         ),
     )
