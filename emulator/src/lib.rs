@@ -22,7 +22,12 @@
 //! - **Like Graph**: `@odata.context`, `value`, `@odata.count`, `@odata.nextLink` with an opaque
 //!   `$skiptoken`; `$top`, `$skip`, `$count`, `$select`, `$orderby`, `$filter` ([`odata`]);
 //!   `request-id`, `client-request-id` (echoed) and `Date` headers; Graph error bodies with
-//!   `innerError`; 400 / 401 / 404 / 405 / 413; timestamps as .NET writes them ([`time`]).
+//!   `innerError`; 400 / 401 / 404 / 405 / 408 / 413 / 414 / 415 / 431, every one with a Graph
+//!   error body, including those hyper raises before any handler runs; timestamps as .NET
+//!   writes them ([`time`]).
+//! - **Bounded**: query strings, option values and `$filter` nesting ([`odata`]), request heads
+//!   ([`MAX_REQUEST_HEAD_BYTES`], [`MAX_REQUEST_HEADERS`], [`MAX_URI_BYTES`]), bodies
+//!   ([`DEFAULT_MAX_BODY_BYTES`]) and the time a body may take ([`DEFAULT_BODY_TIMEOUT`]).
 //! - **Evaluations run**: `created`, then `running`, then `completed` with an answer derived
 //!   from the prompt ([`behaviour`]).
 //! - **Faults** ([`fault`]): 429 with `Retry-After`, 503, 504, latency, dropped connections;
@@ -41,13 +46,15 @@ mod server;
 pub mod spec;
 mod store;
 pub mod time;
+mod wire;
 
 pub use fault::{Fault, FaultPlan, FaultRule, RetryAfter};
 pub use server::{
-    Emulator, EmulatorBuilder, StartError, DEFAULT_MAX_BODY_BYTES, DEFAULT_PAGE_SIZE,
-    DEFAULT_REQUEST_LOG,
+    Emulator, EmulatorBuilder, StartError, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_LOG,
 };
 pub use spec::{Spec, SpecError};
+pub use wire::{MAX_REQUEST_HEADERS, MAX_REQUEST_HEAD_BYTES, MAX_URI_BYTES};
 
 /// One request the emulator answered (or dropped), as [`Emulator::requests`] reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
