@@ -223,6 +223,19 @@ impl RetryPolicy {
         self.max_retries > 0
     }
 
+    /// The longest this policy lets a request that started `elapsed` ago wait for the
+    /// client-wide [`ThrottleGate`]: zero for a disabled policy, otherwise the smaller of
+    /// [`max_delay`](Self::max_delay) and what is left of the
+    /// [`total_budget`](Self::total_budget). A longer throttle fails the request at once with
+    /// [`crate::Error::Throttled`] instead of holding it.
+    pub fn longest_wait(&self, elapsed: Duration) -> Duration {
+        if !self.is_enabled() {
+            return Duration::ZERO;
+        }
+        self.max_delay
+            .min(self.total_budget.saturating_sub(elapsed))
+    }
+
     /// Decides what to do after an attempt of a `method` request ended with
     /// `outcome`, given that `retries_so_far` retries were already made and
     /// `elapsed` has passed since the first attempt started.
@@ -409,6 +422,25 @@ impl ThrottleGate {
         until
             .checked_duration_since(Instant::now())
             .filter(|remaining| !remaining.is_zero())
+    }
+
+    /// Like [`wait`](Self::wait), but never longer than `limit`: if the gate
+    /// is (or, while waiting, gets) closed until later than `limit` from the
+    /// call, returns at once with `Err(time the gate stays closed)` instead.
+    pub async fn wait_at_most(&self, limit: Duration) -> Result<(), Duration> {
+        let deadline = Instant::now().checked_add(limit);
+        loop {
+            let now = Instant::now();
+            let until = match *self.lock() {
+                Some(until) if until > now => until,
+                _ => return Ok(()),
+            };
+            // No deadline (a limit too far ahead to represent) never runs out.
+            if deadline.is_some_and(|deadline| until > deadline) {
+                return Err(until.saturating_duration_since(now));
+            }
+            tokio::time::sleep_until(until).await;
+        }
     }
 
     /// Returns once the gate is open, immediately if it is open now. If the
