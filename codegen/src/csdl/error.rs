@@ -56,6 +56,12 @@ pub enum CsdlErrorKind {
     UnknownKeyProperty(String),
     /// The file is not valid UTF-8.
     NotUtf8,
+    /// Elements nest deeper than [`MAX_NESTING_DEPTH`](super::MAX_NESTING_DEPTH) (real CSDL
+    /// nests 10 to 20 deep); reported at the first element past the limit.
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for CsdlErrorKind {
@@ -87,6 +93,9 @@ impl fmt::Display for CsdlErrorKind {
                 write!(f, "key property `{name}` is not a property of the type")
             }
             CsdlErrorKind::NotUtf8 => write!(f, "file is not valid UTF-8"),
+            CsdlErrorKind::TooDeep { limit } => {
+                write!(f, "elements nest deeper than the limit of {limit}")
+            }
         }
     }
 }

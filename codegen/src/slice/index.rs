@@ -431,6 +431,37 @@ impl Index {
         v
     }
 
+    /// Fails with [`SliceError::BaseTypeCycle`] if the `BaseType` chain of `t` loops (a type
+    /// deriving from itself included); a base that does not resolve to a type ends the chain.
+    pub(crate) fn check_base_cycle(&self, t: u32) -> Result<(), SliceError> {
+        let mut seen = std::collections::HashSet::new();
+        let mut chain = vec![t];
+        seen.insert(t);
+        let mut cur = t;
+        while let Some(d) = self.types.get(cur as usize) {
+            if d.base == NONE {
+                break;
+            }
+            let Resolved::Type(b) = self.resolve(d.base) else {
+                break;
+            };
+            chain.push(b);
+            if !seen.insert(b) {
+                let (start, _) = self.top_span(self.types[t as usize].top);
+                return Err(SliceError::BaseTypeCycle {
+                    at: locate(&self.file, start),
+                    element: describe_at(&self.file, start),
+                    chain: chain
+                        .iter()
+                        .map(|&c| self.names.display(self.types[c as usize].name))
+                        .collect(),
+                });
+            }
+            cur = b;
+        }
+        Ok(())
+    }
+
     /// A [`SliceError::DanglingReference`] for `raw`, named in the top-level element `top`:
     /// finds the referencing element by reading that element again.
     pub(crate) fn dangling(&self, top: u32, raw: u32) -> SliceError {
