@@ -101,7 +101,7 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
             bytes[..cut].to_vec()
         }),
         1 => (1usize..20_000).prop_map(|depth| {
-            [b"{\"value\":".repeat(1), b"[".repeat(depth), b"]".repeat(depth), b"}".to_vec()]
+            [b"{\"value\":".to_vec(), b"[".repeat(depth), b"]".repeat(depth), b"}".to_vec()]
                 .concat()
         }),
         1 => prop::collection::vec(any::<u8>(), 0..64),

@@ -104,7 +104,7 @@ proptest! {
         filter_text().prop_map(|f| format!("$filter={f}&$top=2&$orderby=displayName desc")),
     ]) {
         if let Ok(options) = QueryOptions::parse(&query, &shape()) {
-            let _ = options.execute(&entities(), Some(2));
+            let _ = options.execute(entities(), Some(2));
         }
     }
 
