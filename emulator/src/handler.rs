@@ -444,7 +444,8 @@ async fn read_json(
         .get(CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("(not text)"));
     if !content_type.is_some_and(is_json_media_type) {
-        drain(&mut body, DRAIN_LIMIT).await;
+        // Read what is sent (so the client gets the answer), but no longer than a body may take.
+        let _ = tokio::time::timeout(settings.body_timeout, drain(&mut body, DRAIN_LIMIT)).await;
         return Err(GraphError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UnsupportedMediaType",
