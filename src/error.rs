@@ -431,3 +431,36 @@ impl InnerError {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets() -> Vec<String> {
+        vec!["eyJ0eXAiOiJKV1Qi.secret".to_string(), "short".to_string()]
+    }
+
+    #[test]
+    fn every_occurrence_is_redacted_in_text_and_bytes() {
+        let text = "Bearer eyJ0eXAiOiJKV1Qi.secret and again eyJ0eXAiOiJKV1Qi.secret";
+        let expected = "Bearer [REDACTED] and again [REDACTED]";
+        assert_eq!(redact_str(text, &secrets()), expected);
+        let bytes = bytes::Bytes::from(text.as_bytes().to_vec());
+        assert_eq!(&redact_bytes(&bytes, &secrets())[..], expected.as_bytes());
+        // Bodies need not be UTF-8.
+        let raw =
+            bytes::Bytes::from([&b"\xff\xfe"[..], b"eyJ0eXAiOiJKV1Qi.secret", b"\xff"].concat());
+        assert_eq!(
+            &redact_bytes(&raw, &secrets())[..],
+            b"\xff\xfe[REDACTED]\xff"
+        );
+    }
+
+    #[test]
+    fn short_secrets_and_clean_text_are_left_alone() {
+        // A "token" shorter than MIN_REDACTED_LEN cannot be told apart from ordinary words.
+        assert_eq!(redact_str("a short message", &secrets()), "a short message");
+        let clean = bytes::Bytes::from_static(b"nothing to hide");
+        assert_eq!(redact_bytes(&clean, &secrets()), clean);
+    }
+}
