@@ -299,3 +299,56 @@ proptest! {
         }
     }
 }
+
+/// Over HTTP: any query string on a list gets a 200 or a Graph 400, and the emulator keeps
+/// serving.
+#[test]
+fn any_query_over_http_is_200_or_a_graph_400() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(graph_security_copilot_emulator::Emulator::builder().start())
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!(
+        "{}/security/securityCopilot/workspaces/default/sessions",
+        emulator.base_url()
+    );
+    let encode = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let query = prop_oneof![
+        filter_text().prop_map(move |f| format!("$filter={}", encode(&f))),
+        "[$a-z&=%+'(),0-9 ]{0,80}".prop_map(|q| q.replace(' ', "+")),
+        (0usize..400).prop_map(|n| format!("$filter={}", "%28".repeat(n))),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::new(config(64));
+    let result = runner.run(&query, |query| {
+        let (status, body) = runtime.block_on(async {
+            let response = http
+                .get(format!("{url}?{query}"))
+                .bearer_auth("t")
+                .send()
+                .await
+                .expect("answered");
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap_or_default())
+        });
+        prop_assert!(status == 200 || status == 400, "{query}: {status} {body}");
+        if status == 400 {
+            let json: Value = serde_json::from_str(&body).unwrap_or_default();
+            prop_assert_eq!(&json["error"]["code"], "BadRequest", "{}", body);
+        }
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    let alive = runtime.block_on(async {
+        http.get(&url)
+            .bearer_auth("t")
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    assert_eq!(alive.ok(), Some(200));
+}
