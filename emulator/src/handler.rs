@@ -225,14 +225,27 @@ fn recorded(
     };
     RecordedRequest {
         method: method.to_string(),
-        path: path.to_string(),
-        query: (!query.is_empty()).then(|| query.to_string()),
+        path: clip(path),
+        query: (!query.is_empty()).then(|| clip(query)),
         status,
         fault: fault.as_ref().map(ToString::to_string),
         request_id: ctx.request_id.clone(),
         client_request_id: header(&CLIENT_REQUEST_ID),
         retry_attempt: header(&RETRY_ATTEMPT).and_then(|v| v.parse().ok()),
     }
+}
+
+/// At most [`crate::RECORDED_TEXT_LIMIT`] bytes of `text` (cut at a character boundary,
+/// marked with `…`), so the request log stays bounded whatever the URIs.
+fn clip(text: &str) -> String {
+    if text.len() <= crate::RECORDED_TEXT_LIMIT {
+        return text.to_string();
+    }
+    let mut end = crate::RECORDED_TEXT_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 fn context(app: &App, headers: &HeaderMap) -> Ctx {

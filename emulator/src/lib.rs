@@ -56,14 +56,19 @@ pub use server::{
 pub use spec::{Spec, SpecError};
 pub use wire::{MAX_REQUEST_HEADERS, MAX_REQUEST_HEAD_BYTES, MAX_URI_BYTES};
 
+/// How much of a request's path and of its query string [`RecordedRequest`] keeps, in bytes
+/// (longer ones are cut, ending in `…`): with the log's capacity
+/// ([`DEFAULT_REQUEST_LOG`] requests), this bounds the log's memory.
+pub const RECORDED_TEXT_LIMIT: usize = 4096;
+
 /// One request the emulator answered (or dropped), as [`Emulator::requests`] reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
     /// HTTP method.
     pub method: String,
-    /// The path, as sent (`/beta/security/...`).
+    /// The path, as sent (`/beta/security/...`), cut after [`RECORDED_TEXT_LIMIT`] bytes.
     pub path: String,
-    /// The raw query string, if any.
+    /// The raw query string, if any, cut after [`RECORDED_TEXT_LIMIT`] bytes.
     pub query: Option<String>,
     /// The status answered; `None` when the connection was dropped instead.
     pub status: Option<u16>,

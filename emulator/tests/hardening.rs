@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use graph_security_copilot_emulator::odata::{MAX_FILTER_DEPTH, MAX_QUERY_OPTION_LENGTH};
-use graph_security_copilot_emulator::Emulator;
+use graph_security_copilot_emulator::{Emulator, RECORDED_TEXT_LIMIT};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -101,6 +101,11 @@ async fn overlong_options_and_queries_are_400_naming_the_limit() {
         &reply,
         "The query string value exceeds the length limit of 32768",
     );
+    // The request log keeps a bounded prefix of what was sent.
+    let logged = api.emulator.requests();
+    let query = logged.iter().rev().find_map(|r| r.query.clone()).unwrap();
+    assert_eq!(query.len(), RECORDED_TEXT_LIMIT + '…'.len_utf8());
+    assert!(query.starts_with("other=aaa") && query.ends_with('…'));
     still_serving(&api).await;
 }
 
