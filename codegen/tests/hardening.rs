@@ -293,3 +293,33 @@ proptest! {
         let _ = read_str("junk.xml", &junk);
     }
 }
+
+#[test]
+fn a_long_chain_of_base_types_is_checked_in_linear_time() {
+    let n = 20_000;
+    let mut body = String::from("      <ComplexType Name=\"t0\"/>\n");
+    for i in 1..n {
+        body.push_str(&format!(
+            "      <ComplexType Name=\"t{i}\" BaseType=\"test.ns.t{}\"/>\n",
+            i - 1
+        ));
+    }
+    // A cycle at the far end is still found, with the same error as before.
+    body.push_str("      <ComplexType Name=\"x\" BaseType=\"t.y\"/>\n      <ComplexType Name=\"y\" BaseType=\"t.x\"/>\n");
+    let text = doc(&body);
+    let started = std::time::Instant::now();
+    let error = Model::build(vec![read_str("long.xml", &text).unwrap()]).unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        error.kind,
+        CsdlErrorKind::BaseTypeCycle(vec![
+            "test.ns.x".to_string(),
+            "test.ns.y".to_string(),
+            "test.ns.x".to_string()
+        ])
+    );
+}
