@@ -323,3 +323,25 @@ fn a_long_chain_of_base_types_is_checked_in_linear_time() {
         ])
     );
 }
+
+#[test]
+fn slice_checks_a_long_chain_of_base_types_in_linear_time() {
+    let n = 20_000;
+    let mut body = String::from("      <ComplexType Name=\"t0\"/>\n");
+    for i in 1..n {
+        body.push_str(&format!(
+            "      <ComplexType Name=\"t{i}\" BaseType=\"test.ns.t{}\"/>\n",
+            i - 1
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = temp_file(dir.path(), "long.xml", &doc(&body));
+    let started = std::time::Instant::now();
+    let summary = slice_file(&input, &["test.ns".to_string()], &dir.path().join("o.xml")).unwrap();
+    assert_eq!(summary.types, n);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
