@@ -8,16 +8,32 @@
 //! no network) and talks to that. With `GRAPH_TOKEN` set to a Microsoft Graph access token
 //! (scope `SecurityCopilotWorkspaces.ReadWrite.All`) it talks to `GRAPH_BASE_URL`, by default
 //! Microsoft Graph's beta endpoint.
+//!
+//! Everything the server sends (ids, names, the answer, error messages) is printed through
+//! `graph_security_copilot::terminal::escape`, so a hostile server cannot put control
+//! sequences on the terminal; errors never show the bearer token, even if a server echoes it.
 
 use std::time::{Duration, Instant};
 
 use graph_security_copilot::auth::StaticToken;
 use graph_security_copilot::evaluation::WaitOptions;
+use graph_security_copilot::terminal::escape;
 use graph_security_copilot::{Client, DEFAULT_BASE_URL};
 use graph_security_copilot_emulator::Emulator;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // Error texts can quote the server: escape them like any server-provided text.
+            eprintln!("error: {}", escape(&error.to_string()));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let token = std::env::var("GRAPH_TOKEN")
         .ok()
@@ -53,12 +69,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workspace = client.workspace("default");
     let session = workspace.sessions().create("Who am I").await?;
     let session_id = session.id.clone().unwrap_or_default();
-    println!("\nCreated session {session_id} \"Who am I\"");
+    println!("\nCreated session {} \"Who am I\"", escape(&session_id));
     let session = workspace.session(session_id);
 
     let prompt = session.prompts().create("Who am I?").await?;
     let prompt_id = prompt.id.clone().unwrap_or_default();
-    println!("Sent prompt {prompt_id}: Who am I?");
+    println!("Sent prompt {}: Who am I?", escape(&prompt_id));
 
     print!("Evaluating");
     std::io::Write::flush(&mut std::io::stdout())?;
@@ -76,14 +92,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         || "unknown".to_string(),
         |s| format!("{s:?}").to_lowercase(),
     );
+    // An unknown state is kept as the server spelled it, so it is escaped too.
+    let state = escape(&state);
     println!(
         " ... {state} in {:.1} s (evaluation {})",
         asked.elapsed().as_secs_f64(),
-        evaluation.id.as_deref().unwrap_or("?")
+        escape(evaluation.id.as_deref().unwrap_or("?"))
     );
     println!(
         "\nAnswer:\n  {}\n",
-        evaluation.answer().unwrap_or("(no answer)").trim()
+        escape(evaluation.answer().unwrap_or("(no answer)").trim())
     );
 
     let page = workspace
@@ -104,9 +122,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let name = s.display_name.clone().flatten().unwrap_or_default();
         println!(
             "  {:<36}  {:<20}  {}",
-            s.id.as_deref().unwrap_or(""),
+            escape(s.id.as_deref().unwrap_or("")),
             created,
-            name
+            escape(&name)
         );
     }
 

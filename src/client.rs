@@ -17,6 +17,10 @@ pub const DEFAULT_BASE_URL: &str = "https://graph.microsoft.com/beta";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
 /// Default time limit for establishing a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default largest response body the client reads: 32 MiB, far above any Security Copilot
+/// response (a full page of sessions is tens of KiB) and small enough that a hostile or broken
+/// server cannot exhaust memory. See [`ClientBuilder::max_response_body_bytes`].
+pub const DEFAULT_MAX_RESPONSE_BODY_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A Security Copilot client: cheap to clone (an `Arc` inside), `Send + Sync`.
 ///
@@ -69,7 +73,8 @@ impl Client {
         let client = self.clone();
         let url = next_link.into();
         let first = Box::pin(async move { client.transport().get_json("resume", &url).await });
-        crate::paging::pages(self.clone(), "resume", first)
+        let max_pages = self.transport().max_pages();
+        crate::paging::pages(self.clone(), "resume", first, max_pages)
     }
 }
 
@@ -83,6 +88,8 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
     token_refresh_skew: Option<Duration>,
+    max_response_body_bytes: u64,
+    max_pages: Option<u64>,
 }
 
 impl Default for ClientBuilder {
@@ -96,6 +103,8 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             http: None,
             token_refresh_skew: None,
+            max_response_body_bytes: DEFAULT_MAX_RESPONSE_BODY_BYTES,
+            max_pages: None,
         }
     }
 }
@@ -110,6 +119,8 @@ impl std::fmt::Debug for ClientBuilder {
             )
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("max_response_body_bytes", &self.max_response_body_bytes)
+            .field("max_pages", &self.max_pages)
             .finish_non_exhaustive()
     }
 }
@@ -160,6 +171,26 @@ impl ClientBuilder {
     /// Refresh tokens this long before they expire (default 5 minutes).
     pub fn token_refresh_skew(mut self, skew: Duration) -> Self {
         self.token_refresh_skew = Some(skew);
+        self
+    }
+
+    /// The largest response body read, in bytes (default [`DEFAULT_MAX_RESPONSE_BODY_BYTES`],
+    /// 32 MiB). A response whose `Content-Length` is larger fails before its body is read; a
+    /// body without one fails as soon as it passes the limit. Either way the call fails with
+    /// [`Error::ResponseTooLarge`], so memory stays within the limit (plus buffer growth).
+    /// The limit applies to the bytes the HTTP client yields, i.e. to the decompressed size if
+    /// response compression is ever turned on. Applies with [`ClientBuilder::http_client`] too.
+    pub fn max_response_body_bytes(mut self, limit: u64) -> Self {
+        self.max_response_body_bytes = limit;
+        self
+    }
+
+    /// The most pages any listing of this client follows (default: no limit; a link the
+    /// listing already followed is always an error, [`Error::NextLinkLoop`]). A listing with
+    /// more pages ends with [`Error::PageLimit`] after yielding `limit` pages.
+    /// [`crate::request::ListRequest::max_pages`] overrides it for one listing.
+    pub fn max_pages(mut self, limit: u64) -> Self {
+        self.max_pages = Some(limit);
         self
     }
 
@@ -222,6 +253,10 @@ impl ClientBuilder {
             tokens,
             self.retry,
             user_agent,
+            crate::transport::Limits {
+                max_response_body_bytes: self.max_response_body_bytes,
+                max_pages: self.max_pages,
+            },
         );
         let inner = crate::generated::Client::new_with_client(trimmed, http, transport);
         Ok(Client {

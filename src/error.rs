@@ -47,6 +47,94 @@ pub enum Error {
     /// No token could be obtained, or the token may not be sent to that URL.
     #[error("authentication: {0}")]
     Auth(#[from] AuthError),
+    /// The client-wide throttle gate is closed for longer than this request's retry policy
+    /// would wait (see [`crate::retry::RetryPolicy::longest_wait`]): the request was not sent.
+    /// [`Error::is_throttled`] recognises this and an exhausted `429` alike.
+    #[error("throttled: the service asked to wait {retry_after:?}, longer than the retry policy allows{}", request_id_suffix(None, client_request_id.as_deref()))]
+    Throttled {
+        /// How long the service still wants the client to wait.
+        retry_after: Duration,
+        /// The `client-request-id` this call would have sent.
+        client_request_id: Option<String>,
+    },
+    /// The response body is larger than [`crate::ClientBuilder::max_response_body_bytes`]
+    /// (default [`crate::DEFAULT_MAX_RESPONSE_BODY_BYTES`]). Reading stopped at the limit, or
+    /// before reading when the declared `Content-Length` was already over it.
+    #[error("response body exceeds the limit of {limit} bytes (max_response_body_bytes){}{}", declared.map(|d| format!("; Content-Length is {d}")).unwrap_or_default(), request_id_suffix(None, client_request_id.as_deref()))]
+    ResponseTooLarge {
+        /// The HTTP status of the response.
+        status: StatusCode,
+        /// The limit in bytes.
+        limit: u64,
+        /// The `Content-Length` the server declared, if any.
+        declared: Option<u64>,
+        /// The `client-request-id` this call sent.
+        client_request_id: Option<String>,
+    },
+    /// A page's `@odata.nextLink` is one this stream has already followed: following it would
+    /// loop forever.
+    #[error("@odata.nextLink of page {page} repeats a link this listing already followed; not following it")]
+    NextLinkLoop {
+        /// The 1-based number of the page that carried the repeated link.
+        page: u64,
+    },
+    /// A listing reached its page limit ([`crate::ClientBuilder::max_pages`] or
+    /// [`crate::request::ListRequest::max_pages`]) and still had a next page.
+    #[error("the listing has more than {limit} pages (max_pages); stopped")]
+    PageLimit {
+        /// The limit.
+        limit: u64,
+    },
+}
+
+/// What replaces a bearer token this client sent wherever a server echoes it in an error
+/// (tokens of at least [`MIN_REDACTED_LEN`] characters; the four most recent distinct ones).
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Secrets shorter than this are not redacted: they cannot be told apart from ordinary text
+/// (replacing a one-letter "token" would garble every message), and no real Graph token is
+/// that short (they are JWTs of a thousand characters or more).
+pub const MIN_REDACTED_LEN: usize = 8;
+
+/// The secrets worth redacting.
+fn redactable(secrets: &[String]) -> impl Iterator<Item = &String> {
+    secrets.iter().filter(|s| s.len() >= MIN_REDACTED_LEN)
+}
+
+/// Replaces every occurrence of each secret in `text` by [`REDACTED`].
+pub(crate) fn redact_str(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in redactable(secrets) {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), REDACTED);
+        }
+    }
+    out
+}
+
+/// [`redact_str`] for bytes that need not be UTF-8.
+pub(crate) fn redact_bytes(bytes: &bytes::Bytes, secrets: &[String]) -> bytes::Bytes {
+    let mut out: Option<Vec<u8>> = None;
+    for secret in redactable(secrets) {
+        let current: &[u8] = out.as_deref().unwrap_or(bytes);
+        let finder = memchr::memmem::Finder::new(secret.as_bytes());
+        if finder.find(current).is_none() {
+            continue;
+        }
+        let mut next = Vec::with_capacity(current.len());
+        let mut start = 0;
+        for hit in finder.find_iter(current) {
+            next.extend_from_slice(&current[start..hit]);
+            next.extend_from_slice(REDACTED.as_bytes());
+            start = hit + secret.len();
+        }
+        next.extend_from_slice(&current[start..]);
+        out = Some(next);
+    }
+    match out {
+        Some(redacted) => bytes::Bytes::from(redacted),
+        None => bytes.clone(),
+    }
 }
 
 fn request_id_suffix(request_id: Option<&str>, client_request_id: Option<&str>) -> String {
@@ -64,6 +152,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.status),
             Error::Decode(e) => Some(e.status),
+            Error::ResponseTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -87,7 +176,35 @@ impl Error {
             }
             | Error::Timeout {
                 client_request_id, ..
+            }
+            | Error::Throttled {
+                client_request_id, ..
+            }
+            | Error::ResponseTooLarge {
+                client_request_id, ..
             } => client_request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the service throttled this call: a `429` the retry policy could not (or was not
+    /// allowed to) wait out, or a request refused before sending because the client-wide
+    /// throttle gate is closed for longer than the policy would wait ([`Error::Throttled`]).
+    /// [`Error::retry_after`] tells how long the service asked to wait.
+    pub fn is_throttled(&self) -> bool {
+        match self {
+            Error::Throttled { .. } => true,
+            Error::Api(e) => e.status == StatusCode::TOO_MANY_REQUESTS,
+            _ => false,
+        }
+    }
+
+    /// How long the service asked the client to wait (`Retry-After`, or what is left of the
+    /// client-wide throttle), when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Throttled { retry_after, .. } => Some(*retry_after),
+            Error::Api(e) => e.retry_after,
             _ => None,
         }
     }
@@ -122,7 +239,8 @@ pub struct ApiError {
     pub attempts: u32,
     /// The decoded body, when it was a Graph error body.
     pub body: Option<ODataError>,
-    /// The raw body, always kept.
+    /// The raw body, always kept (any bearer token this client sent is replaced by
+    /// [`REDACTED`], here and in every other field).
     pub raw_body: String,
 }
 
@@ -179,7 +297,8 @@ pub struct DecodeError {
     pub client_request_id: Option<String>,
     /// What the decoder said.
     pub message: String,
-    /// The body as received.
+    /// The body as received, except that any bearer token this client sent is replaced by
+    /// [`REDACTED`].
     pub body: bytes::Bytes,
 }
 
@@ -310,5 +429,38 @@ impl InnerError {
                 .ok()
                 .map(|n| n.and_utc())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets() -> Vec<String> {
+        vec!["eyJ0eXAiOiJKV1Qi.secret".to_string(), "short".to_string()]
+    }
+
+    #[test]
+    fn every_occurrence_is_redacted_in_text_and_bytes() {
+        let text = "Bearer eyJ0eXAiOiJKV1Qi.secret and again eyJ0eXAiOiJKV1Qi.secret";
+        let expected = "Bearer [REDACTED] and again [REDACTED]";
+        assert_eq!(redact_str(text, &secrets()), expected);
+        let bytes = bytes::Bytes::from(text.as_bytes().to_vec());
+        assert_eq!(&redact_bytes(&bytes, &secrets())[..], expected.as_bytes());
+        // Bodies need not be UTF-8.
+        let raw =
+            bytes::Bytes::from([&b"\xff\xfe"[..], b"eyJ0eXAiOiJKV1Qi.secret", b"\xff"].concat());
+        assert_eq!(
+            &redact_bytes(&raw, &secrets())[..],
+            b"\xff\xfe[REDACTED]\xff"
+        );
+    }
+
+    #[test]
+    fn short_secrets_and_clean_text_are_left_alone() {
+        // A "token" shorter than MIN_REDACTED_LEN cannot be told apart from ordinary words.
+        assert_eq!(redact_str("a short message", &secrets()), "a short message");
+        let clean = bytes::Bytes::from_static(b"nothing to hide");
+        assert_eq!(redact_bytes(&clean, &secrets()), clean);
     }
 }

@@ -24,7 +24,8 @@
 //!
 //! Layers, from the bottom: [`generated`] (progenitor's client, from `spec/` at build time),
 //! [`models`] (generated model types), [`resources`] (generated handles), and the hand-written
-//! rest: [`auth`], [`retry`], [`filter`], [`query`], [`paging`], [`error`], [`evaluation`].
+//! rest: [`auth`], [`retry`], [`filter`], [`query`], [`paging`], [`error`], [`evaluation`],
+//! [`terminal`] (escaping server-provided text for a terminal).
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -41,10 +42,12 @@ pub mod query;
 pub mod request;
 pub mod resources;
 pub mod retry;
+pub mod terminal;
 mod transport;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BODY_BYTES, DEFAULT_TIMEOUT,
 };
 pub use error::{ApiError, DecodeError, Error};
 pub use paging::Page;

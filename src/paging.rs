@@ -1,7 +1,9 @@
 //! Collection pages (`value`, `@odata.nextLink`, `@odata.count`) and streams that follow
 //! `@odata.nextLink` lazily, one page in memory at a time.
 
+use std::collections::HashSet;
 use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -62,10 +64,17 @@ type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>
 /// A stream of pages: the first from `first`, the rest by following `@odata.nextLink`.
 /// Nothing is fetched until the stream is polled, and the next page only when the current one
 /// has been yielded, so `.take(n)` stops fetching.
+///
+/// Limits: a `@odata.nextLink` this stream has already followed ends it with
+/// [`Error::NextLinkLoop`] (a server pointing a page at itself or at an earlier page would
+/// otherwise be followed forever); with `max_pages`, a listing that has a next page after
+/// `max_pages` pages ends with [`Error::PageLimit`]. The links followed are remembered as
+/// 64-bit keyed hashes (8 bytes a page, not the URLs).
 pub(crate) fn pages<T>(
     client: Client,
     operation: &'static str,
     first: PageFuture<T>,
+    max_pages: Option<u64>,
 ) -> BoxStream<'static, Result<Page<T>, Error>>
 where
     T: serde::de::DeserializeOwned + Send + 'static,
@@ -75,10 +84,23 @@ where
         Next(String),
         Done,
     }
-    stream::unfold(State::First(first), move |state| {
+    struct Walk<T> {
+        state: State<T>,
+        /// Pages yielded so far.
+        pages: u64,
+        followed: HashSet<u64>,
+        hasher: RandomState,
+    }
+    let walk = Walk {
+        state: State::First(first),
+        pages: 0,
+        followed: HashSet::new(),
+        hasher: RandomState::new(),
+    };
+    stream::unfold(walk, move |mut walk| {
         let client = client.clone();
         async move {
-            let result = match state {
+            let result = match std::mem::replace(&mut walk.state, State::Done) {
                 State::First(future) => future.await,
                 State::Next(url) => {
                     client
@@ -90,17 +112,34 @@ where
             };
             match result {
                 Ok(page) => {
-                    let next = match &page.next_link {
-                        Some(url) => State::Next(url.clone()),
-                        None => State::Done,
-                    };
-                    Some((Ok(page), next))
+                    walk.pages += 1;
+                    if let Some(url) = &page.next_link {
+                        walk.state = if max_pages.is_some_and(|limit| walk.pages >= limit) {
+                            State::Done
+                        } else {
+                            State::Next(url.clone())
+                        };
+                        if let State::Done = walk.state {
+                            // Yield this page, then the limit error.
+                            let limit = max_pages.unwrap_or(walk.pages);
+                            let rest = stream::iter([Err(Error::PageLimit { limit })]);
+                            return Some((stream::iter([Ok(page)]).chain(rest).boxed(), walk));
+                        }
+                        if !walk.followed.insert(walk.hasher.hash_one(url)) {
+                            walk.state = State::Done;
+                            let error = Error::NextLinkLoop { page: walk.pages };
+                            let rest = stream::iter([Err(error)]);
+                            return Some((stream::iter([Ok(page)]).chain(rest).boxed(), walk));
+                        }
+                    }
+                    Some((stream::iter([Ok(page)]).boxed(), walk))
                 }
                 // An error ends the stream: retrying is the transport's job.
-                Err(error) => Some((Err(error), State::Done)),
+                Err(error) => Some((stream::iter([Err(error)]).boxed(), walk)),
             }
         }
     })
+    .flatten()
     .boxed()
 }
 

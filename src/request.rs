@@ -59,6 +59,7 @@ pub struct ListRequest<T> {
     query: Query,
     exec: Exec<Page<T>>,
     started: Option<BoxStream<'static, Result<T, Error>>>,
+    max_pages: Option<u64>,
 }
 
 impl<T> std::fmt::Debug for ListRequest<T> {
@@ -87,7 +88,21 @@ where
             query: Query::default(),
             exec,
             started: None,
+            max_pages: None,
         }
+    }
+
+    /// Follow at most this many pages (this listing only; the client's
+    /// [`crate::ClientBuilder::max_pages`] otherwise). A listing with more ends with
+    /// [`Error::PageLimit`] after yielding `limit` pages.
+    pub fn max_pages(mut self, limit: u64) -> Self {
+        self.max_pages = Some(limit);
+        self
+    }
+
+    fn page_limit(&self) -> Option<u64> {
+        self.max_pages
+            .or_else(|| self.client.transport().max_pages())
     }
 
     query_setters! {
@@ -154,7 +169,8 @@ where
     /// All pages, lazily: the next page is fetched only when asked for.
     pub fn pages(self) -> BoxStream<'static, Result<Page<T>, Error>> {
         let first = self.first_page();
-        paging::pages(self.client, self.operation, first)
+        let limit = self.page_limit();
+        paging::pages(self.client, self.operation, first, limit)
     }
 
     /// All items across pages, lazily (the same as polling the request as a `Stream`).
@@ -173,10 +189,12 @@ where
         let this = self.get_mut();
         if this.started.is_none() {
             let first = this.first_page();
+            let limit = this.page_limit();
             this.started = Some(paging::items(paging::pages(
                 this.client.clone(),
                 this.operation,
                 first,
+                limit,
             )));
         }
         match this.started.as_mut() {

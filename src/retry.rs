@@ -6,11 +6,12 @@
 //!
 //! ```text
 //! loop {
-//!     gate.wait().await;
+//!     // Never longer than this request's policy would wait; else Error::Throttled.
+//!     gate.wait_at_most(policy.longest_wait(started.elapsed())).await?;
 //!     let outcome = send(request).await;            // -> Outcome
 //!     match policy.decide(&method, &outcome, retries, started.elapsed()) {
 //!         Decision::RetryAfter(delay) => {
-//!             if status == 429 { gate.throttle_for(delay) }
+//!             if status == 429 { gate.throttle_for(delay.min(policy.max_delay())) }
 //!             sleep(delay).await; retries += 1;
 //!         }
 //!         Decision::GiveUp(_) => return outcome,
@@ -223,6 +224,19 @@ impl RetryPolicy {
         self.max_retries > 0
     }
 
+    /// The longest this policy lets a request that started `elapsed` ago wait for the
+    /// client-wide [`ThrottleGate`]: zero for a disabled policy, otherwise the smaller of
+    /// [`max_delay`](Self::max_delay) and what is left of the
+    /// [`total_budget`](Self::total_budget). A longer throttle fails the request at once with
+    /// [`crate::Error::Throttled`] instead of holding it.
+    pub fn longest_wait(&self, elapsed: Duration) -> Duration {
+        if !self.is_enabled() {
+            return Duration::ZERO;
+        }
+        self.max_delay
+            .min(self.total_budget.saturating_sub(elapsed))
+    }
+
     /// Decides what to do after an attempt of a `method` request ended with
     /// `outcome`, given that `retries_so_far` retries were already made and
     /// `elapsed` has passed since the first attempt started.
@@ -409,6 +423,25 @@ impl ThrottleGate {
         until
             .checked_duration_since(Instant::now())
             .filter(|remaining| !remaining.is_zero())
+    }
+
+    /// Like [`wait`](Self::wait), but never longer than `limit`: if the gate
+    /// is (or, while waiting, gets) closed until later than `limit` from the
+    /// call, returns at once with `Err(time the gate stays closed)` instead.
+    pub async fn wait_at_most(&self, limit: Duration) -> Result<(), Duration> {
+        let deadline = Instant::now().checked_add(limit);
+        loop {
+            let now = Instant::now();
+            let until = match *self.lock() {
+                Some(until) if until > now => until,
+                _ => return Ok(()),
+            };
+            // No deadline (a limit too far ahead to represent) never runs out.
+            if deadline.is_some_and(|deadline| until > deadline) {
+                return Err(until.saturating_duration_since(now));
+            }
+            tokio::time::sleep_until(until).await;
+        }
     }
 
     /// Returns once the gate is open, immediately if it is open now. If the
@@ -872,6 +905,43 @@ mod tests {
                 retry_after: Some(4 * SECOND)
             }
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_at_most_never_holds_longer_than_its_limit() {
+        let gate = ThrottleGate::new();
+        assert_eq!(gate.wait_at_most(Duration::ZERO).await, Ok(()));
+        gate.throttle_for(5 * SECOND);
+        // Within the limit: waits for the gate.
+        let start = Instant::now();
+        assert_eq!(gate.wait_at_most(6 * SECOND).await, Ok(()));
+        assert_eq!(start.elapsed(), 5 * SECOND);
+        // Beyond it (or with no waiting allowed): fails at once with the time left.
+        gate.throttle_for(10 * SECOND);
+        let start = Instant::now();
+        assert_eq!(gate.wait_at_most(3 * SECOND).await, Err(10 * SECOND));
+        assert_eq!(gate.wait_at_most(Duration::ZERO).await, Err(10 * SECOND));
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // Closed for longer while waiting: gives up once it would pass the limit.
+        let waiter = gate.clone();
+        let task = tokio::spawn(async move { waiter.wait_at_most(12 * SECOND).await });
+        tokio::time::sleep(SECOND).await;
+        gate.throttle_for(60 * SECOND);
+        assert_eq!(task.await.unwrap(), Err(51 * SECOND));
+    }
+
+    #[test]
+    fn longest_wait_follows_the_policy() {
+        assert_eq!(
+            RetryPolicy::disabled().longest_wait(Duration::ZERO),
+            Duration::ZERO
+        );
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.longest_wait(Duration::ZERO), 180 * SECOND);
+        assert_eq!(policy.longest_wait(170 * SECOND), 10 * SECOND);
+        assert_eq!(policy.longest_wait(500 * SECOND), Duration::ZERO);
+        let short = RetryPolicy::default().with_max_delay(2 * SECOND);
+        assert_eq!(short.longest_wait(Duration::ZERO), 2 * SECOND);
     }
 
     #[tokio::test(start_paused = true)]

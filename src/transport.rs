@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode};
@@ -17,7 +17,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::auth::{AccessToken, TokenCache};
-use crate::error::{ApiError, DecodeError, Error, ODataError};
+use crate::error::{redact_bytes, redact_str, ApiError, DecodeError, Error, ODataError};
 use crate::retry::{Decision, Outcome, RetryPolicy, ThrottleGate};
 
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
@@ -26,6 +26,8 @@ const RETRY_ATTEMPT: HeaderName = HeaderName::from_static("retry-attempt");
 const PREFER: HeaderName = HeaderName::from_static("prefer");
 /// Asks Graph to send enum members added after the client was built; the open enums keep them.
 const PREFER_UNKNOWN_ENUMS: HeaderValue = HeaderValue::from_static("include-unknown-enum-members");
+/// How many distinct bearer tokens (the most recent) errors are redacted of.
+const REMEMBERED_TOKENS: usize = 4;
 
 tokio::task_local! {
     static CALL: Arc<CallContext>;
@@ -67,6 +69,19 @@ impl CallContext {
     fn current() -> Option<Arc<CallContext>> {
         CALL.try_with(Arc::clone).ok()
     }
+
+    fn take_error(&self) -> Option<Error> {
+        self.with(|s| s.error.take())
+    }
+}
+
+/// Limits of one client, set on [`crate::ClientBuilder`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// The largest response body read, in bytes.
+    pub max_response_body_bytes: u64,
+    /// The most pages a listing follows, if limited.
+    pub max_pages: Option<u64>,
 }
 
 /// Settings shared by every request of a [`crate::Client`] and its clones.
@@ -81,6 +96,9 @@ struct Shared {
     retry: RetryPolicy,
     gate: ThrottleGate,
     user_agent: HeaderValue,
+    limits: Limits,
+    /// The bearer tokens most recently sent (secrets only), to redact from errors.
+    sent_tokens: Mutex<Vec<String>>,
 }
 
 impl Clone for Transport {
@@ -108,6 +126,7 @@ impl Transport {
         tokens: Option<TokenCache>,
         retry: RetryPolicy,
         user_agent: HeaderValue,
+        limits: Limits,
     ) -> Transport {
         Transport {
             shared: Arc::new(Shared {
@@ -117,8 +136,52 @@ impl Transport {
                 retry,
                 gate: ThrottleGate::new(),
                 user_agent,
+                limits,
+                sent_tokens: Mutex::new(Vec::new()),
             }),
         }
+    }
+
+    /// The most pages a listing follows by default (`None`: no limit).
+    pub(crate) fn max_pages(&self) -> Option<u64> {
+        self.shared.limits.max_pages
+    }
+
+    /// The largest response body read, in bytes.
+    pub fn max_response_body_bytes(&self) -> u64 {
+        self.shared.limits.max_response_body_bytes
+    }
+
+    /// Notes a bearer token sent, so errors never show it.
+    fn remember_token(&self, header: &HeaderValue) {
+        let Ok(text) = header.to_str() else {
+            return;
+        };
+        let secret = text.strip_prefix("Bearer ").unwrap_or(text).trim();
+        if secret.is_empty() {
+            return;
+        }
+        let mut sent = self
+            .shared
+            .sent_tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if sent.iter().any(|s| s == secret) {
+            return;
+        }
+        if sent.len() >= REMEMBERED_TOKENS {
+            sent.remove(0);
+        }
+        sent.push(secret.to_string());
+    }
+
+    /// The secrets errors are redacted of.
+    fn secrets(&self) -> Vec<String> {
+        self.shared
+            .sent_tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The base URL, e.g. `https://graph.microsoft.com/beta`.
@@ -180,12 +243,24 @@ impl Transport {
         let mut refreshed = false;
         let mut pending = request;
         loop {
-            self.shared.gate.wait().await;
+            // Never wait at the client-wide gate longer than this request's own policy would.
+            let allowed = self.shared.retry.longest_wait(started.elapsed());
+            if let Err(retry_after) = self.shared.gate.wait_at_most(allowed).await {
+                tracing::debug!(?retry_after, "throttle gate closed beyond the retry policy");
+                let error = Error::Throttled {
+                    retry_after,
+                    client_request_id: context.as_ref().map(|c| c.client_request_id.clone()),
+                };
+                return fail(context.as_deref(), error).await;
+            }
             let backup = pending.try_clone();
             if let Some(c) = &context {
                 c.with(|s| s.attempts += 1);
             }
             let sent_token = pending.headers().get(AUTHORIZATION).cloned();
+            if let Some(token) = &sent_token {
+                self.remember_token(token);
+            }
             let result = self.shared.http.execute(pending).await;
             let outcome = match &result {
                 Ok(response) => {
@@ -218,8 +293,11 @@ impl Transport {
                 retry_after: Some(delay),
             } = outcome
             {
-                // Every request of this client waits, not just this one.
-                self.shared.gate.throttle_for(delay);
+                // Every request of this client waits, not just this one; never longer than the
+                // policy's longest pause, so one huge Retry-After cannot stall the client.
+                self.shared
+                    .gate
+                    .throttle_for(delay.min(self.shared.retry.max_delay()));
             }
             let decision = self
                 .shared
@@ -247,17 +325,43 @@ impl Transport {
         }
     }
 
-    /// Buffers the final response's body into the call context and hands back an equivalent response.
+    /// Buffers the final response's body (at most `max_response_body_bytes`) into the call
+    /// context and hands back an equivalent response.
     async fn record(
         &self,
         result: reqwest::Result<reqwest::Response>,
         context: Option<&CallContext>,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = result?;
+        let mut response = result?;
         let status = response.status();
         let headers = response.headers().clone();
         let version = response.version();
-        let body = response.bytes().await?;
+        let limit = self.shared.limits.max_response_body_bytes;
+        let too_large = |declared: Option<u64>| Error::ResponseTooLarge {
+            status,
+            limit,
+            declared,
+            client_request_id: context.map(|c| c.client_request_id.clone()),
+        };
+        // The declared length is checked before reading anything.
+        let declared = headers
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(declared) = declared.filter(|d| *d > limit) {
+            return fail(context, too_large(Some(declared))).await;
+        }
+        // Reserve what is declared (within the limit); an undeclared body grows as it comes.
+        let mut body = BytesMut::with_capacity(usize::try_from(declared.unwrap_or(0)).unwrap_or(0));
+        // Chunks are what the connection yields (decompressed, if compression were on), so the
+        // limit holds for what is kept in memory; reading stops at the first chunk past it.
+        while let Some(chunk) = response.chunk().await? {
+            if (body.len() as u64).saturating_add(chunk.len() as u64) > limit {
+                return fail(context, too_large(declared)).await;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = body.freeze();
         if let Some(c) = context {
             c.with(|s| {
                 s.status = Some(status);
@@ -324,27 +428,29 @@ impl Transport {
                 HeaderValue::from_static("application/json"),
             );
             this.prepare(&mut request).await?;
-            let response = this.execute(request).await.map_err(|e| {
+            let failed = |e: reqwest::Error| {
                 let context = CallContext::current();
-                transport_error(e, context.as_deref())
-            })?;
+                context
+                    .as_deref()
+                    .and_then(CallContext::take_error)
+                    .unwrap_or_else(|| transport_error(e, context.as_deref()))
+            };
+            let response = this.execute(request).await.map_err(failed)?;
             let status = response.status();
-            let body = response.bytes().await.map_err(|e| {
-                let context = CallContext::current();
-                transport_error(e, context.as_deref())
-            })?;
+            let body = response.bytes().await.map_err(failed)?;
             Ok::<_, Error>((status, body))
         };
         let result = CALL
             .scope(Arc::clone(&context), work)
             .instrument(span.clone())
             .await;
+        let secrets = self.secrets();
         let result = result.and_then(|(status, body)| {
             if status.is_success() {
                 serde_json::from_slice::<T>(&body)
-                    .map_err(|e| decode_error(&context, status, e.to_string(), body))
+                    .map_err(|e| decode_error(&context, status, e.to_string(), body, &secrets))
             } else {
-                Err(api_error(&context, status))
+                Err(api_error(&context, status, &secrets))
             }
         });
         finish_span(&span, &context, &result);
@@ -359,20 +465,21 @@ impl Transport {
         if let Some(stored) = context.with(|s| s.error.take()) {
             return stored;
         }
+        let secrets = self.secrets();
         use progenitor_client::Error as P;
         match error {
             P::InvalidRequest(message) | P::Custom(message) => Error::InvalidRequest(message),
             P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
                 transport_error(e, Some(context))
             }
-            P::ErrorResponse(value) => api_error(context, value.status()),
+            P::ErrorResponse(value) => api_error(context, value.status(), &secrets),
             P::InvalidResponsePayload(body, e) => {
                 let status = context.with(|s| s.status).unwrap_or(StatusCode::OK);
                 if status.is_success() {
-                    decode_error(context, status, e.to_string(), body)
+                    decode_error(context, status, e.to_string(), body, &secrets)
                 } else {
                     // An error status whose body is not a Graph error: still an API error, body kept.
-                    api_error(context, status)
+                    api_error(context, status, &secrets)
                 }
             }
             P::UnexpectedResponse(response) => {
@@ -384,9 +491,10 @@ impl Transport {
                         status,
                         format!("unexpected success status {}", status.as_u16()),
                         body,
+                        &secrets,
                     )
                 } else {
-                    api_error(context, status)
+                    api_error(context, status, &secrets)
                 }
             }
         }
@@ -442,19 +550,31 @@ fn transport_error(error: reqwest::Error, context: Option<&CallContext>) -> Erro
     }
 }
 
-fn decode_error(context: &CallContext, status: StatusCode, message: String, body: Bytes) -> Error {
+fn decode_error(
+    context: &CallContext,
+    status: StatusCode,
+    message: String,
+    body: Bytes,
+    secrets: &[String],
+) -> Error {
     let headers = context.with(|s| s.headers.clone());
+    let redact = |text: String| redact_str(&text, secrets);
     Error::Decode(Box::new(DecodeError {
         status,
-        request_id: header(&headers, &REQUEST_ID),
+        request_id: header(&headers, &REQUEST_ID).map(redact),
         client_request_id: header(&headers, &CLIENT_REQUEST_ID)
+            .map(redact)
             .or_else(|| Some(context.client_request_id.clone())),
-        message,
-        body,
+        // The decoder's message can quote the body.
+        message: redact(message),
+        body: redact_bytes(&body, secrets),
     }))
 }
 
-fn api_error(context: &CallContext, status: StatusCode) -> Error {
+/// An API error from what the call context kept, with every bearer token this client sent
+/// replaced by [`crate::error::REDACTED`] (the body is redacted before it is decoded, so no
+/// field can carry a token).
+fn api_error(context: &CallContext, status: StatusCode, secrets: &[String]) -> Error {
     let (headers, body, attempts) = context.with(|s| {
         (
             s.headers.clone(),
@@ -462,6 +582,9 @@ fn api_error(context: &CallContext, status: StatusCode) -> Error {
             s.attempts,
         )
     });
+    let body = redact_bytes(&body, secrets);
+    let redacted_header =
+        |name: &HeaderName| header(&headers, name).map(|v| redact_str(&v, secrets));
     let decoded: Option<ODataError> = serde_json::from_slice(&body).ok();
     let inner = decoded.as_ref().and_then(|d| d.error.inner_error.as_ref());
     Error::Api(Box::new(ApiError {
@@ -474,14 +597,14 @@ fn api_error(context: &CallContext, status: StatusCode) -> Error {
             .as_ref()
             .map(|d| d.error.message.clone())
             .filter(|m| !m.is_empty()),
-        request_id: header(&headers, &REQUEST_ID)
+        request_id: redacted_header(&REQUEST_ID)
             .or_else(|| inner.and_then(|i| i.request_id.clone())),
-        client_request_id: header(&headers, &CLIENT_REQUEST_ID)
+        client_request_id: redacted_header(&CLIENT_REQUEST_ID)
             .or_else(|| inner.and_then(|i| i.client_request_id.clone()))
             .or_else(|| Some(context.client_request_id.clone())),
         date: inner
             .and_then(|i| i.date.clone())
-            .or_else(|| header(&headers, &reqwest::header::DATE)),
+            .or_else(|| redacted_header(&reqwest::header::DATE)),
         retry_after: headers
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now())),
@@ -489,6 +612,29 @@ fn api_error(context: &CallContext, status: StatusCode) -> Error {
         body: decoded,
         raw_body: String::from_utf8_lossy(&body).into_owned(),
     }))
+}
+
+/// Ends an attempt with a typed `error`: kept in the call context (where [`Transport::call`]
+/// and `get_json` find it before anything else) and surfaced to progenitor as a body error,
+/// the only kind of `reqwest::Error` that can be made outside reqwest.
+async fn fail(context: Option<&CallContext>, error: Error) -> reqwest::Result<reqwest::Response> {
+    let message = error.to_string();
+    if let Some(c) = context {
+        c.with(|s| s.error = Some(error));
+    }
+    let failing = reqwest::Body::wrap_stream(futures::stream::once(async move {
+        Err::<Bytes, std::io::Error>(std::io::Error::other(message))
+    }));
+    match reqwest::Response::from(http::Response::new(failing))
+        .bytes()
+        .await
+    {
+        Err(e) => Err(e),
+        // Not reachable (the body's only item is an error); the kept error still wins.
+        Ok(_) => Ok(reqwest::Response::from(http::Response::new(
+            reqwest::Body::from(Vec::<u8>::new()),
+        ))),
+    }
 }
 
 impl ClientHooks<Transport> for crate::generated::Client {

@@ -410,11 +410,16 @@ async fn paging_follows_next_links_lazily_and_resumes() {
 #[tokio::test]
 async fn take_stops_fetching_pages() {
     let mut server = mockito::Server::new_async().await;
-    let endless = format!("{}{}?$skiptoken=again", server.url(), sessions_path());
+    // Endless, but every page links to a new one (a repeated link would be a loop error).
+    let root = server.url();
     let mock = server
         .mock("GET", sessions_path())
         .match_query(Matcher::Any)
-        .with_body(page(&["x", "y"], Some(endless)))
+        .with_body_from_request(move |request| {
+            let n = request.path_and_query().len();
+            let next = format!("{root}{}?$skiptoken={}", sessions_path(), "x".repeat(n));
+            page(&["x", "y"], Some(next)).into_bytes()
+        })
         .expect(3)
         .create_async()
         .await;

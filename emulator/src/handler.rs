@@ -225,14 +225,27 @@ fn recorded(
     };
     RecordedRequest {
         method: method.to_string(),
-        path: path.to_string(),
-        query: (!query.is_empty()).then(|| query.to_string()),
+        path: clip(path),
+        query: (!query.is_empty()).then(|| clip(query)),
         status,
         fault: fault.as_ref().map(ToString::to_string),
         request_id: ctx.request_id.clone(),
         client_request_id: header(&CLIENT_REQUEST_ID),
         retry_attempt: header(&RETRY_ATTEMPT).and_then(|v| v.parse().ok()),
     }
+}
+
+/// At most [`crate::RECORDED_TEXT_LIMIT`] bytes of `text` (cut at a character boundary,
+/// marked with `…`), so the request log stays bounded whatever the URIs.
+fn clip(text: &str) -> String {
+    if text.len() <= crate::RECORDED_TEXT_LIMIT {
+        return text.to_string();
+    }
+    let mut end = crate::RECORDED_TEXT_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 fn context(app: &App, headers: &HeaderMap) -> Ctx {
@@ -396,12 +409,12 @@ async fn process(
         Verb::Get => get(app, ctx, route, op, keys, query),
         Verb::Create => {
             no_query_options(app, route, query)?;
-            let body = read_json(body, headers, app.settings.max_body_bytes).await?;
+            let body = read_json(body, headers, &app.settings).await?;
             create(app, ctx, route, keys, &body)
         }
         Verb::Update => {
             no_query_options(app, route, query)?;
-            let body = read_json(body, headers, app.settings.max_body_bytes).await?;
+            let body = read_json(body, headers, &app.settings).await?;
             update(app, ctx, route, keys, &body)
         }
         Verb::Delete => {
@@ -425,8 +438,59 @@ fn method_not_allowed(method: &Method, template: &str, allowed: &[&str]) -> Grap
     }
 }
 
+/// Whether a `Content-Type` value is JSON (`application/json`, any parameters, any case).
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+/// Reads a JSON body: 415 unless it is declared `application/json`, 413 beyond
+/// `max_body_bytes`, 408 when it takes longer than `body_timeout`, 400 when it is not JSON.
+async fn read_json(
+    body: Body,
+    headers: &HeaderMap,
+    settings: &crate::server::Settings,
+) -> Result<Value, GraphError> {
+    let max = settings.max_body_bytes;
+    let mut body = body;
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    if !content_type.is_some_and(is_json_media_type) {
+        // Read what is sent (so the client gets the answer), but no longer than a body may take.
+        let _ = tokio::time::timeout(settings.body_timeout, drain(&mut body, DRAIN_LIMIT)).await;
+        return Err(GraphError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            match content_type {
+                Some(found) => format!(
+                    "The content type '{found}' is not supported; send the body as 'application/json'."
+                ),
+                None => "The request has a body but no Content-Type; send it as 'application/json'."
+                    .to_string(),
+            },
+        ));
+    }
+    let timeout = settings.body_timeout;
+    match tokio::time::timeout(timeout, read_limited(&mut body, headers, max)).await {
+        Ok(result) => result,
+        Err(_) => Err(GraphError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "requestTimeout",
+            format!(
+                "The request body did not arrive within {} ms.",
+                timeout.as_millis()
+            ),
+        )),
+    }
+}
+
 /// Reads a JSON body of at most `max` bytes: 413 beyond, 400 when it is not JSON.
-async fn read_json(body: Body, headers: &HeaderMap, max: usize) -> Result<Value, GraphError> {
+async fn read_limited(
+    body: &mut Body,
+    headers: &HeaderMap,
+    max: usize,
+) -> Result<Value, GraphError> {
     let too_large = || {
         GraphError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -438,9 +502,8 @@ async fn read_json(body: Body, headers: &HeaderMap, max: usize) -> Result<Value,
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let mut body = body;
     if declared.is_some_and(|n| n > max as u64) {
-        drain(&mut body, DRAIN_LIMIT).await;
+        drain(body, DRAIN_LIMIT).await;
         return Err(too_large());
     }
     let mut collected: Vec<u8> = Vec::new();
@@ -450,7 +513,7 @@ async fn read_json(body: Body, headers: &HeaderMap, max: usize) -> Result<Value,
         })?;
         if let Ok(data) = frame.into_data() {
             if collected.len().saturating_add(data.len()) > max {
-                drain(&mut body, DRAIN_LIMIT).await;
+                drain(body, DRAIN_LIMIT).await;
                 return Err(too_large());
             }
             collected.extend_from_slice(&data);

@@ -22,7 +22,12 @@
 //! - **Like Graph**: `@odata.context`, `value`, `@odata.count`, `@odata.nextLink` with an opaque
 //!   `$skiptoken`; `$top`, `$skip`, `$count`, `$select`, `$orderby`, `$filter` ([`odata`]);
 //!   `request-id`, `client-request-id` (echoed) and `Date` headers; Graph error bodies with
-//!   `innerError`; 400 / 401 / 404 / 405 / 413; timestamps as .NET writes them ([`time`]).
+//!   `innerError`; 400 / 401 / 404 / 405 / 408 / 413 / 414 / 415 / 431, every one with a Graph
+//!   error body, including those hyper raises before any handler runs; timestamps as .NET
+//!   writes them ([`time`]).
+//! - **Bounded**: query strings, option values and `$filter` nesting ([`odata`]), request heads
+//!   ([`MAX_REQUEST_HEAD_BYTES`], [`MAX_REQUEST_HEADERS`], [`MAX_URI_BYTES`]), bodies
+//!   ([`DEFAULT_MAX_BODY_BYTES`]) and the time a body may take ([`DEFAULT_BODY_TIMEOUT`]).
 //! - **Evaluations run**: `created`, then `running`, then `completed` with an answer derived
 //!   from the prompt ([`behaviour`]).
 //! - **Faults** ([`fault`]): 429 with `Retry-After`, 503, 504, latency, dropped connections;
@@ -41,22 +46,29 @@ mod server;
 pub mod spec;
 mod store;
 pub mod time;
+mod wire;
 
 pub use fault::{Fault, FaultPlan, FaultRule, RetryAfter};
 pub use server::{
-    Emulator, EmulatorBuilder, StartError, DEFAULT_MAX_BODY_BYTES, DEFAULT_PAGE_SIZE,
-    DEFAULT_REQUEST_LOG,
+    Emulator, EmulatorBuilder, StartError, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_LOG,
 };
 pub use spec::{Spec, SpecError};
+pub use wire::{MAX_REQUEST_HEADERS, MAX_REQUEST_HEAD_BYTES, MAX_URI_BYTES};
+
+/// How much of a request's path and of its query string [`RecordedRequest`] keeps, in bytes
+/// (longer ones are cut, ending in `…`): with the log's capacity
+/// ([`DEFAULT_REQUEST_LOG`] requests), this bounds the log's memory.
+pub const RECORDED_TEXT_LIMIT: usize = 4096;
 
 /// One request the emulator answered (or dropped), as [`Emulator::requests`] reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
     /// HTTP method.
     pub method: String,
-    /// The path, as sent (`/beta/security/...`).
+    /// The path, as sent (`/beta/security/...`), cut after [`RECORDED_TEXT_LIMIT`] bytes.
     pub path: String,
-    /// The raw query string, if any.
+    /// The raw query string, if any, cut after [`RECORDED_TEXT_LIMIT`] bytes.
     pub query: Option<String>,
     /// The status answered; `None` when the connection was dropped instead.
     pub status: Option<u16>,

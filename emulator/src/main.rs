@@ -40,6 +40,9 @@ struct Args {
     /// Largest request body in bytes (larger ones get 413).
     #[arg(long, default_value_t = graph_security_copilot_emulator::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// How long a request body may take to arrive, in milliseconds (slower ones get 408).
+    #[arg(long, default_value_t = 30_000)]
+    body_timeout_ms: u64,
     /// Latency added to every request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -72,6 +75,7 @@ async fn main() -> ExitCode {
         .page_size(args.page_size)
         .seed(args.seed)
         .max_body_bytes(args.max_body_bytes)
+        .body_timeout(Duration::from_millis(args.body_timeout_ms))
         .latency(Duration::from_millis(args.latency_ms))
         .evaluation_delays(
             Duration::from_millis(args.evaluation_running_ms),

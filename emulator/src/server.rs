@@ -26,10 +26,13 @@ use crate::fault::{FaultPlan, FaultState};
 use crate::spec::{Spec, SpecError};
 use crate::store::Store;
 use crate::time::Clock;
+use crate::wire::GraphErrorIo;
 use crate::RecordedRequest;
 
 /// The default largest request body: Graph's 4 MB limit for JSON payloads.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// How long a request body may take to arrive by default; slower ones get 408.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default server-driven page size.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 /// How many requests [`Emulator::requests`] remembers by default.
@@ -65,6 +68,7 @@ pub(crate) struct Settings {
     pub timing: EvaluationTiming,
     pub token: Option<String>,
     pub max_body_bytes: usize,
+    pub body_timeout: Duration,
     pub latency: Duration,
     pub strict_query_options: bool,
     pub request_log: usize,
@@ -135,6 +139,7 @@ impl Default for EmulatorBuilder {
                 timing: EvaluationTiming::default(),
                 token: None,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                body_timeout: DEFAULT_BODY_TIMEOUT,
                 latency: Duration::ZERO,
                 strict_query_options: false,
                 request_log: DEFAULT_REQUEST_LOG,
@@ -216,6 +221,13 @@ impl EmulatorBuilder {
     /// The largest request body in bytes (default 4 MiB); larger ones get 413.
     pub fn max_body_bytes(mut self, max: usize) -> Self {
         self.settings.max_body_bytes = max;
+        self
+    }
+
+    /// How long a request body may take to arrive (default 30 s); slower ones get 408
+    /// `requestTimeout`.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.body_timeout = timeout;
         self
     }
 
@@ -325,7 +337,9 @@ async fn serve(listener: TcpListener, router: Router, mut stopped: watch::Receiv
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
+                    .max_buf_size(crate::wire::MAX_REQUEST_HEAD_BYTES)
+                    .max_headers(crate::wire::MAX_REQUEST_HEADERS)
+                    .serve_connection(TokioIo::new(GraphErrorIo::new(stream)), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     if let Err(error) = connection.await {

@@ -359,6 +359,7 @@ async fn oversized_bodies_are_413() {
     let reply = api
         .send(
             api.request(Method::POST, &sessions)
+                .header("Content-Type", "application/json")
                 .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks))),
         )
         .await;

@@ -59,6 +59,12 @@ pub enum CsdlErrorKind {
     /// The element cannot be given a Rust name (two wire names on one Rust item, or not an
     /// identifier): reported here rather than as a compile error in generated code.
     RustName(String),
+    /// Elements nest deeper than [`MAX_NESTING_DEPTH`](super::MAX_NESTING_DEPTH) (real CSDL
+    /// nests 10 to 20 deep); reported at the first element past the limit.
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for CsdlErrorKind {
@@ -92,6 +98,9 @@ impl fmt::Display for CsdlErrorKind {
             CsdlErrorKind::NotUtf8 => write!(f, "file is not valid UTF-8"),
             CsdlErrorKind::RustName(message) => {
                 write!(f, "cannot name the generated Rust item: {message}")
+            }
+            CsdlErrorKind::TooDeep { limit } => {
+                write!(f, "elements nest deeper than the limit of {limit}")
             }
         }
     }

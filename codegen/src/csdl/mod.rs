@@ -10,5 +10,5 @@ mod resolve;
 
 pub use error::{CsdlError, CsdlErrorKind};
 pub use model::*;
-pub use reader::{read_bytes, read_file, read_str};
+pub use reader::{read_bytes, read_file, read_str, MAX_NESTING_DEPTH};
 pub use resolve::{qualify_name, qualify_target, Model, TypeKind, EDM_PRIMITIVES};

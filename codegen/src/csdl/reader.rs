@@ -2,6 +2,11 @@
 //!
 //! The reader builds a small element tree first (names, attributes, text, positions) and then
 //! maps it onto the model, so every error can name the element and its line and column.
+//!
+//! The tree is built with an explicit stack, not recursion, and no deeper than
+//! [`MAX_NESTING_DEPTH`]: the functions that walk it afterwards (annotation expressions recurse
+//! into `Record` and `Collection`) and dropping it are bounded by that depth, so no document
+//! can exhaust the stack.
 
 use std::sync::Arc;
 
@@ -10,6 +15,12 @@ use quick_xml::Reader;
 
 use super::error::{CsdlError, CsdlErrorKind};
 use super::model::*;
+
+/// The deepest elements may nest (the root is depth 1). Real CSDL nests about 10 to 20 deep
+/// (annotation records in collections in records); anything deeper is
+/// [`CsdlErrorKind::TooDeep`], reported with the file, line and column of the first element
+/// past the limit.
+pub const MAX_NESTING_DEPTH: usize = 256;
 
 /// A light XML element: local name, attributes, children, text and position.
 #[derive(Debug)]
@@ -182,10 +193,12 @@ fn parse_tree(file: &Arc<str>, text: &str) -> Result<Element, CsdlError> {
         match event {
             Event::Start(start) => {
                 let element = start_element(&start, location_at(tag_offset))?;
+                check_depth(&stack, &element)?;
                 stack.push(element);
             }
             Event::Empty(start) => {
                 let element = start_element(&start, location_at(tag_offset))?;
+                check_depth(&stack, &element)?;
                 attach(&mut stack, &mut root, element);
             }
             Event::End(_) => {
@@ -235,6 +248,16 @@ fn parse_tree(file: &Arc<str>, text: &str) -> Result<Element, CsdlError> {
         element: "document".to_string(),
         kind: CsdlErrorKind::NotCsdl("the document has no root element".to_string()),
     })
+}
+
+/// Fails if `element`, about to go under the open `stack`, would be deeper than the limit.
+fn check_depth(stack: &[Element], element: &Element) -> Result<(), CsdlError> {
+    if stack.len() >= MAX_NESTING_DEPTH {
+        return Err(element.error(CsdlErrorKind::TooDeep {
+            limit: MAX_NESTING_DEPTH,
+        }));
+    }
+    Ok(())
 }
 
 fn resolve_entity(name: &str) -> Option<String> {
@@ -499,15 +522,28 @@ fn read_annotations(element: &Element) -> Result<Vec<Annotation>, CsdlError> {
 
 /// Reads the value of an `<Annotation>` or `<PropertyValue>`: attribute shorthand or child element.
 fn read_value(element: &Element) -> Result<AnnotationValue, CsdlError> {
-    for (attribute, value) in &element.attributes {
-        if let Some(parsed) = constant(element, attribute, value)? {
-            return Ok(parsed);
-        }
+    if let Some(value) = shorthand(element)? {
+        return Ok(value);
     }
-    match element.children.iter().find(|c| c.name != "Annotation") {
+    match value_child(element) {
         Some(child) => read_expression(child),
         None => Ok(AnnotationValue::Null),
     }
+}
+
+/// The value given as an attribute (`<Annotation Term="..." Bool="true"/>`), if any.
+fn shorthand(element: &Element) -> Result<Option<AnnotationValue>, CsdlError> {
+    for (attribute, value) in &element.attributes {
+        if let Some(parsed) = constant(element, attribute, value)? {
+            return Ok(Some(parsed));
+        }
+    }
+    Ok(None)
+}
+
+/// The child element holding the value (annotations on the annotation aside).
+fn value_child(element: &Element) -> Option<&Element> {
+    element.children.iter().find(|c| c.name != "Annotation")
 }
 
 fn constant(
@@ -543,35 +579,112 @@ fn constant(
     }))
 }
 
-fn read_expression(element: &Element) -> Result<AnnotationValue, CsdlError> {
-    match element.name.as_str() {
-        "Record" => {
-            let mut record = Record {
-                type_name: element.attr("Type").map(str::to_string),
-                properties: Vec::new(),
-            };
-            for property in element.children_named("PropertyValue") {
-                record.properties.push((
-                    property.required("Property")?.to_string(),
-                    read_value(property)?,
-                ));
-            }
-            Ok(AnnotationValue::Record(record))
-        }
-        "Collection" => element
-            .children
-            .iter()
-            .filter(|c| c.name != "Annotation")
-            .map(read_expression)
-            .collect::<Result<Vec<_>, _>>()
-            .map(AnnotationValue::Collection),
-        "Null" => Ok(AnnotationValue::Null),
-        name => match constant(element, name, &element.text)? {
-            Some(value) => Ok(value),
-            None => Ok(AnnotationValue::Other {
-                kind: name.to_string(),
-                text: element.text.clone(),
-            }),
+/// Reads an annotation expression without recursion: `Record` and `Collection` nest, and a
+/// document decides how deep, so the open ones are kept on an explicit stack.
+fn read_expression(root: &Element) -> Result<AnnotationValue, CsdlError> {
+    enum Open<'a> {
+        Record {
+            record: Record,
+            rest: std::vec::IntoIter<&'a Element>,
+            /// The `Property` of the `PropertyValue` being read.
+            property: String,
         },
+        Collection {
+            items: Vec<AnnotationValue>,
+            rest: std::vec::IntoIter<&'a Element>,
+        },
+    }
+    let mut open: Vec<Open<'_>> = Vec::new();
+    let mut next = Some(root);
+    loop {
+        // Start the next element: a leaf gives a value, a Record or Collection opens.
+        let mut value = match next.take() {
+            None => None,
+            Some(element) => match element.name.as_str() {
+                "Record" => {
+                    open.push(Open::Record {
+                        record: Record {
+                            type_name: element.attr("Type").map(str::to_string),
+                            properties: Vec::new(),
+                        },
+                        rest: element
+                            .children_named("PropertyValue")
+                            .collect::<Vec<_>>()
+                            .into_iter(),
+                        property: String::new(),
+                    });
+                    None
+                }
+                "Collection" => {
+                    open.push(Open::Collection {
+                        items: Vec::new(),
+                        rest: element
+                            .children
+                            .iter()
+                            .filter(|c| c.name != "Annotation")
+                            .collect::<Vec<_>>()
+                            .into_iter(),
+                    });
+                    None
+                }
+                "Null" => Some(AnnotationValue::Null),
+                name => Some(match constant(element, name, &element.text)? {
+                    Some(value) => value,
+                    None => AnnotationValue::Other {
+                        kind: name.to_string(),
+                        text: element.text.clone(),
+                    },
+                }),
+            },
+        };
+        // Hand values up until an open element has another child to start.
+        loop {
+            let Some(top) = open.last_mut() else {
+                return Ok(value.unwrap_or(AnnotationValue::Null));
+            };
+            if let Some(v) = value.take() {
+                match top {
+                    Open::Record {
+                        record, property, ..
+                    } => record.properties.push((std::mem::take(property), v)),
+                    Open::Collection { items, .. } => items.push(v),
+                }
+            }
+            let child = match top {
+                Open::Record { rest, property, .. } => match rest.next() {
+                    Some(property_value) => {
+                        *property = property_value.required("Property")?.to_string();
+                        if let Some(v) = shorthand(property_value)? {
+                            value = Some(v);
+                            continue;
+                        }
+                        match value_child(property_value) {
+                            Some(child) => Some(child),
+                            None => {
+                                value = Some(AnnotationValue::Null);
+                                continue;
+                            }
+                        }
+                    }
+                    None => None,
+                },
+                Open::Collection { rest, .. } => rest.next(),
+            };
+            match child {
+                Some(child) => {
+                    next = Some(child);
+                    break;
+                }
+                None => {
+                    value = match open.pop() {
+                        Some(Open::Record { record, .. }) => Some(AnnotationValue::Record(record)),
+                        Some(Open::Collection { items, .. }) => {
+                            Some(AnnotationValue::Collection(items))
+                        }
+                        None => None,
+                    };
+                }
+            }
+        }
     }
 }

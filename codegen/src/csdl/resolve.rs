@@ -2,7 +2,7 @@
 //! checked, base-type cycles and duplicates rejected, out-of-line annotations merged onto the
 //! elements they target (this is how `spec/overlay.xml` lands on Microsoft's fragment).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::error::{CsdlError, CsdlErrorKind};
 use super::model::*;
@@ -584,12 +584,20 @@ impl Model {
         Ok(())
     }
 
+    /// Linear in the number of types: a chain already known to end is not walked again, and
+    /// the current chain is checked with a set (a document with a long chain of base types
+    /// must not make this quadratic or worse).
     fn check_base_cycles(&self) -> Result<(), CsdlError> {
+        let mut ends: HashSet<String> = HashSet::new();
         for (name, t) in self.structured_types() {
             let mut chain = vec![name.clone()];
+            let mut seen: HashSet<String> = HashSet::from([name.clone()]);
             let mut current = t.base_type.as_ref().map(|b| b.name.clone());
             while let Some(base) = current {
-                if chain.contains(&base) {
+                if ends.contains(&base) {
+                    break;
+                }
+                if !seen.insert(base.clone()) {
                     chain.push(base);
                     return Err(CsdlError {
                         location: t.location.clone(),
@@ -602,6 +610,7 @@ impl Model {
                     .structured(&base)
                     .and_then(|b| b.base_type.as_ref().map(|r| r.name.clone()));
             }
+            ends.extend(chain);
         }
         Ok(())
     }

@@ -103,6 +103,17 @@ pub enum SliceError {
         /// The namespaces the document declares.
         available: Vec<String>,
     },
+    /// A kept type's chain of `BaseType`s loops: the same error (and text) as the CSDL reader's
+    /// [`crate::csdl::CsdlErrorKind::BaseTypeCycle`], so `slice` rejects what `openapi` would.
+    #[error("{at}: {element}: base type cycle: {}", .chain.join(" -> "))]
+    BaseTypeCycle {
+        /// The type whose chain loops.
+        at: Location,
+        /// The type whose chain loops.
+        element: String,
+        /// Qualified names from that type round to the first repeated one.
+        chain: Vec<String>,
+    },
     /// A type (or term, or operation) the slice needs is referenced but declared nowhere.
     #[error("{at}: {element} references `{name}`, which is declared nowhere in the document")]
     DanglingReference {
@@ -124,7 +135,8 @@ impl SliceError {
             | SliceError::NotUtf8 { at, .. }
             | SliceError::NotCsdl { at, .. }
             | SliceError::UnknownNamespace { at, .. }
-            | SliceError::DanglingReference { at, .. } => Some(at),
+            | SliceError::DanglingReference { at, .. }
+            | SliceError::BaseTypeCycle { at, .. } => Some(at),
             SliceError::NoNamespace | SliceError::Read { .. } | SliceError::Write { .. } => None,
         }
     }

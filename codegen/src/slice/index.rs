@@ -431,6 +431,60 @@ impl Index {
         v
     }
 
+    /// Fails with [`SliceError::BaseTypeCycle`] for the first type `t` (in document order) with
+    /// `selected(t)` whose `BaseType` chain loops (a type deriving from itself included); a
+    /// base that does not resolve to a type ends a chain. Linear in the number of types: a
+    /// chain known to end is not walked again.
+    pub(crate) fn check_base_cycles(
+        &self,
+        selected: impl Fn(u32) -> bool,
+    ) -> Result<(), SliceError> {
+        let mut ends = vec![false; self.types.len()];
+        for t in 0..self.types.len() as u32 {
+            if selected(t) {
+                self.check_base_cycle(t, &mut ends)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_base_cycle(&self, t: u32, ends: &mut [bool]) -> Result<(), SliceError> {
+        let mut seen = std::collections::HashSet::new();
+        let mut chain = vec![t];
+        seen.insert(t);
+        let mut cur = t;
+        while let Some(d) = self.types.get(cur as usize) {
+            if d.base == NONE {
+                break;
+            }
+            let Resolved::Type(b) = self.resolve(d.base) else {
+                break;
+            };
+            if ends.get(b as usize).copied().unwrap_or(false) {
+                break;
+            }
+            chain.push(b);
+            if !seen.insert(b) {
+                let (start, _) = self.top_span(self.types[t as usize].top);
+                return Err(SliceError::BaseTypeCycle {
+                    at: locate(&self.file, start),
+                    element: describe_at(&self.file, start),
+                    chain: chain
+                        .iter()
+                        .map(|&c| self.names.display(self.types[c as usize].name))
+                        .collect(),
+                });
+            }
+            cur = b;
+        }
+        for c in chain {
+            if let Some(end) = ends.get_mut(c as usize) {
+                *end = true;
+            }
+        }
+        Ok(())
+    }
+
     /// A [`SliceError::DanglingReference`] for `raw`, named in the top-level element `top`:
     /// finds the referencing element by reading that element again.
     pub(crate) fn dangling(&self, top: u32, raw: u32) -> SliceError {

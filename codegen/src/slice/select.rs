@@ -215,6 +215,9 @@ pub(crate) fn select(ix: &Index, namespaces: &[String]) -> Result<Selection, Sli
     }
     sel.close(ix, &mut work)?;
 
+    // A base-type cycle among the kept types is the error `openapi` would give one step later.
+    ix.check_base_cycles(|t| sel.types[t as usize] != DROP)?;
+
     // Navigation properties.
     for t in 0..ix.types.len() {
         let state = sel.types[t];

@@ -88,6 +88,20 @@ pub enum ODataError {
         /// What is wrong.
         message: String,
     },
+    /// A query option (or the whole query string) is longer, or a `$filter`
+    /// nests deeper, than the engine accepts (see
+    /// [`MAX_QUERY_OPTION_LENGTH`](super::MAX_QUERY_OPTION_LENGTH),
+    /// [`MAX_QUERY_LENGTH`](super::MAX_QUERY_LENGTH) and
+    /// [`MAX_FILTER_DEPTH`](super::MAX_FILTER_DEPTH)).
+    #[error("The {option} value exceeds the {limit} limit of {max}")]
+    LimitExceeded {
+        /// The option, e.g. `$filter`, or `query string`.
+        option: String,
+        /// Which limit: `length` (characters) or `nesting depth`.
+        limit: &'static str,
+        /// The limit.
+        max: usize,
+    },
     /// `$skiptoken` was not issued by this engine for this query.
     #[error("Invalid $skiptoken value '{value}': {reason}")]
     InvalidSkipToken {

@@ -15,6 +15,14 @@
 //! Note that, unlike the OData ABNF (where `not` binds tighter than the
 //! comparison operators), `not name eq 'x'` means `not (name eq 'x')`.
 //! Keywords are case-sensitive (lowercase), as in the OData ABNF.
+//!
+//! Limits: the text may be at most [`MAX_QUERY_OPTION_LENGTH`] characters
+//! and nest at most [`MAX_FILTER_DEPTH`] deep, counting both the parser's
+//! descent (parentheses, function calls, `not`) and the height of the tree
+//! (so a long `a and b and c ...` chain counts too). Parsing checks the depth
+//! before it descends, and every later walk over the tree (evaluation,
+//! `Display`, drop) is bounded by the same depth, so no input can exhaust the
+//! stack; anything deeper is a 400 naming the limit.
 
 use std::fmt;
 
@@ -23,8 +31,14 @@ use serde_json::{Map, Value};
 
 use super::error::ODataError;
 use super::lexer::{tokenize, Spanned, Tok};
+use super::query::MAX_QUERY_OPTION_LENGTH;
 use super::shape::{EntityShape, PropertyKind};
 use super::value::{compare, equals, parse_datetime, Val};
+
+/// The deepest a `$filter` may nest: parentheses, function calls, `not`, and
+/// the height of `and`/`or`/comparison trees all count. Graph itself rejects
+/// far shallower filters; real ones nest a handful deep.
+pub const MAX_FILTER_DEPTH: usize = 100;
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -261,11 +275,19 @@ impl Filter {
     /// [`ODataError::FilterType`] for ill-typed expressions such as
     /// `createdDateTime eq 5` or `contains(isEnabled,'x')`.
     pub fn parse(text: &str, shape: &EntityShape) -> Result<Self, ODataError> {
-        let toks = tokenize(text)?;
         let end_pos = text.chars().count();
+        if end_pos > MAX_QUERY_OPTION_LENGTH {
+            return Err(ODataError::LimitExceeded {
+                option: "$filter".to_owned(),
+                limit: "length",
+                max: MAX_QUERY_OPTION_LENGTH,
+            });
+        }
+        let toks = tokenize(text)?;
         let mut parser = Parser {
             toks,
             idx: 0,
+            nesting: 0,
             end: Spanned {
                 tok: Tok::End,
                 pos: end_pos,
@@ -403,11 +425,32 @@ struct Typed {
     expr: Expr,
     ty: SType,
     pos: usize,
+    /// The height of `expr` (a leaf is 1).
+    height: usize,
+}
+
+fn too_deep() -> ODataError {
+    ODataError::LimitExceeded {
+        option: "$filter".to_owned(),
+        limit: "nesting depth",
+        max: MAX_FILTER_DEPTH,
+    }
+}
+
+/// The height of a node over children of these heights, or the depth error.
+fn node_height(children: impl IntoIterator<Item = usize>) -> Result<usize, ODataError> {
+    let height = children.into_iter().max().unwrap_or(0) + 1;
+    if height > MAX_FILTER_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(height)
 }
 
 struct Parser<'s> {
     toks: Vec<Spanned>,
     idx: usize,
+    /// How deep the recursive descent is now (parentheses, calls, `not`).
+    nesting: usize,
     end: Spanned,
     shape: &'s EntityShape,
 }
@@ -429,6 +472,20 @@ impl Parser<'_> {
         matches!(&self.peek().tok, Tok::Ident(w) if w == word)
     }
 
+    /// Runs `f` one level deeper, failing before descending past [`MAX_FILTER_DEPTH`].
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, ODataError>,
+    ) -> Result<T, ODataError> {
+        if self.nesting >= MAX_FILTER_DEPTH {
+            return Err(too_deep());
+        }
+        self.nesting += 1;
+        let result = f(self);
+        self.nesting -= 1;
+        result
+    }
+
     fn parse_or(&mut self) -> Result<Typed, ODataError> {
         let mut left = self.parse_and()?;
         while self.at_keyword("or") {
@@ -436,6 +493,7 @@ impl Parser<'_> {
             let right = self.parse_and()?;
             check_logical("or", &left, &right)?;
             left = Typed {
+                height: node_height([left.height, right.height])?,
                 pos: left.pos,
                 expr: Expr::Or(Box::new(left.expr), Box::new(right.expr)),
                 ty: SType::Boolean,
@@ -451,6 +509,7 @@ impl Parser<'_> {
             let right = self.parse_not()?;
             check_logical("and", &left, &right)?;
             left = Typed {
+                height: node_height([left.height, right.height])?,
                 pos: left.pos,
                 expr: Expr::And(Box::new(left.expr), Box::new(right.expr)),
                 ty: SType::Boolean,
@@ -462,7 +521,7 @@ impl Parser<'_> {
     fn parse_not(&mut self) -> Result<Typed, ODataError> {
         if self.at_keyword("not") {
             let pos = self.bump().pos;
-            let operand = self.parse_not()?;
+            let operand = self.nested(Self::parse_not)?;
             if !operand.ty.is_boolean_like() {
                 return Err(type_error(
                     operand.pos,
@@ -473,6 +532,7 @@ impl Parser<'_> {
                 ));
             }
             return Ok(Typed {
+                height: node_height([operand.height])?,
                 expr: Expr::Not(Box::new(operand.expr)),
                 ty: SType::Boolean,
                 pos,
@@ -513,6 +573,7 @@ impl Parser<'_> {
             ));
         }
         let mut list = Vec::new();
+        let mut height = operand.height;
         loop {
             let item = self.parse_primary()?;
             if !comparable(operand.ty, item.ty) {
@@ -524,6 +585,7 @@ impl Parser<'_> {
                     ),
                 ));
             }
+            height = height.max(item.height);
             list.push(coerce_date_literal(operand.ty, item)?.expr);
             let sep = self.bump();
             match sep.tok {
@@ -544,6 +606,7 @@ impl Parser<'_> {
             ));
         }
         Ok(Typed {
+            height: node_height([height])?,
             pos: operand.pos,
             expr: Expr::In {
                 operand: Box::new(operand.expr),
@@ -557,7 +620,7 @@ impl Parser<'_> {
         let Spanned { tok, pos } = self.bump();
         let (expr, ty) = match tok {
             Tok::LParen => {
-                let inner = self.parse_or()?;
+                let inner = self.nested(Self::parse_or)?;
                 let close = self.bump();
                 if close.tok != Tok::RParen {
                     return Err(syntax(
@@ -572,6 +635,7 @@ impl Parser<'_> {
                     expr: inner.expr,
                     ty: inner.ty,
                     pos,
+                    height: inner.height,
                 });
             }
             Tok::Str(s) => (Expr::Literal(Literal::String(s)), SType::String),
@@ -592,7 +656,9 @@ impl Parser<'_> {
                         format!("expected an expression but found '{w}'"),
                     ))
                 }
-                _ if self.peek().tok == Tok::LParen => return self.parse_call(word, pos),
+                _ if self.peek().tok == Tok::LParen => {
+                    return self.nested(|parser| parser.parse_call(word, pos))
+                }
                 _ => {
                     let Some(kind) = self.shape.property_kind(&word) else {
                         return Err(ODataError::UnknownProperty {
@@ -610,7 +676,12 @@ impl Parser<'_> {
                 ))
             }
         };
-        Ok(Typed { expr, ty, pos })
+        Ok(Typed {
+            expr,
+            ty,
+            pos,
+            height: 1,
+        })
     }
 
     fn parse_call(&mut self, name: String, pos: usize) -> Result<Typed, ODataError> {
@@ -671,7 +742,9 @@ impl Parser<'_> {
             Function::Contains | Function::StartsWith | Function::EndsWith => SType::Boolean,
             Function::ToLower | Function::ToUpper => SType::String,
         };
+        let height = node_height(args.iter().map(|a| a.height))?;
         Ok(Typed {
+            height,
             expr: Expr::Call {
                 function,
                 args: args.into_iter().map(|a| a.expr).collect(),
@@ -708,6 +781,7 @@ fn coerce_date_literal(other: SType, typed: Typed) -> Result<Typed, ODataError> 
                 expr: Expr::Literal(Literal::DateTimeOffset(dt)),
                 ty: SType::DateTime,
                 pos: typed.pos,
+                height: typed.height,
             }),
             None => Err(type_error(
                 typed.pos,
@@ -737,6 +811,7 @@ fn compare_expr(
     let right = coerce_date_literal(lt, right)?;
     let left = coerce_date_literal(rt, left)?;
     Ok(Typed {
+        height: node_height([left.height, right.height])?,
         pos: left.pos,
         expr: Expr::Compare {
             op,

@@ -47,7 +47,7 @@ mod test_support;
 mod value;
 
 pub use error::ODataError;
-pub use filter::{CompareOp, Expr, Filter, Function, Literal};
+pub use filter::{CompareOp, Expr, Filter, Function, Literal, MAX_FILTER_DEPTH};
 pub use paging::QueryResult;
-pub use query::{OrderBy, QueryOptions, SystemOption};
+pub use query::{OrderBy, QueryOptions, SystemOption, MAX_QUERY_LENGTH, MAX_QUERY_OPTION_LENGTH};
 pub use shape::{EntityShape, PropertyKind};

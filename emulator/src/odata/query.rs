@@ -8,6 +8,15 @@ use super::error::ODataError;
 use super::filter::Filter;
 use super::shape::{EntityShape, PropertyKind};
 
+/// The longest raw query string (bytes, before decoding) the engine parses.
+/// Longer ones are a 400 `BadRequest` naming this limit.
+pub const MAX_QUERY_LENGTH: usize = 32 * 1024;
+
+/// The longest decoded value of one system query option (`$filter`,
+/// `$select`, `$orderby`, ...), in characters. Longer ones are a 400
+/// `BadRequest` naming the option and this limit.
+pub const MAX_QUERY_OPTION_LENGTH: usize = 8 * 1024;
+
 /// A system query option the engine recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SystemOption {
@@ -303,8 +312,19 @@ impl QueryOptions {
     /// * Unknown `$` options, repeated options and malformed values are
     ///   errors; the first problem in parameter order is reported.
     /// * `$skiptoken` is only checked when the query is executed.
+    /// * Limits: the raw query at most [`MAX_QUERY_LENGTH`] bytes, each
+    ///   option value at most [`MAX_QUERY_OPTION_LENGTH`] characters, and
+    ///   `$filter` at most [`MAX_FILTER_DEPTH`](super::MAX_FILTER_DEPTH) deep
+    ///   ([`ODataError::LimitExceeded`]).
     pub fn parse(raw_query: &str, shape: &EntityShape) -> Result<Self, ODataError> {
         let raw_query = raw_query.strip_prefix('?').unwrap_or(raw_query);
+        if raw_query.len() > MAX_QUERY_LENGTH {
+            return Err(ODataError::LimitExceeded {
+                option: "query string".to_owned(),
+                limit: "length",
+                max: MAX_QUERY_LENGTH,
+            });
+        }
         let mut options = QueryOptions {
             top: None,
             skip: None,
@@ -337,6 +357,13 @@ impl QueryOptions {
                 });
             }
             options.present.push(option);
+            if value.chars().count() > MAX_QUERY_OPTION_LENGTH {
+                return Err(ODataError::LimitExceeded {
+                    option: option.name().to_owned(),
+                    limit: "length",
+                    max: MAX_QUERY_OPTION_LENGTH,
+                });
+            }
             match option {
                 SystemOption::Top => options.top = Some(parse_non_negative(option, &value)?),
                 SystemOption::Skip => options.skip = Some(parse_non_negative(option, &value)?),
