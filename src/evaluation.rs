@@ -95,7 +95,7 @@ impl WorkspaceSessionPromptEvaluationHandle {
 impl WorkspaceSessionPromptEvaluationsHandle {
     /// Starts an evaluation of the prompt (posts `{}`) and waits for it to finish.
     pub async fn create_and_wait(&self, options: WaitOptions) -> Result<Evaluation, Error> {
-        let created = self.create().await?;
+        let created = self.create(crate::models::Evaluation::new()).await?;
         if is_terminal(&created) {
             return Ok(created);
         }

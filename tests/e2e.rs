@@ -10,7 +10,7 @@ use graph_security_copilot::auth::StaticToken;
 use graph_security_copilot::evaluation::WaitOptions;
 use graph_security_copilot::filter::{self, Literal};
 use graph_security_copilot::models::{
-    EvaluationResultType, EvaluationState, PluginCategory, PromptType, Session,
+    Evaluation, EvaluationResultType, EvaluationState, PluginCategory, PromptType, Session,
 };
 use graph_security_copilot::retry::RetryPolicy;
 use graph_security_copilot::{Client, Error};
@@ -133,7 +133,11 @@ async fn every_documented_operation() {
 
     // Create, list and get evaluations; wait for one.
     let prompt_handle = session_handle.prompt(&prompt_id);
-    let evaluation = prompt_handle.evaluations().create().await.unwrap();
+    let evaluation = prompt_handle
+        .evaluations()
+        .create(Evaluation::new())
+        .await
+        .unwrap();
     assert_eq!(evaluation.state, Some(EvaluationState::Created));
     assert_eq!(evaluation.result, Some(None));
     let evaluation_id = evaluation.id.clone().unwrap();
@@ -327,7 +331,11 @@ async fn evaluation_lifecycle_created_running_completed() {
     let session = workspace.session(session.id.unwrap());
     let prompt = session.prompts().create("who am I").await.unwrap();
     let prompt = session.prompt(prompt.id.unwrap());
-    let created = prompt.evaluations().create().await.unwrap();
+    let created = prompt
+        .evaluations()
+        .create(Evaluation::new())
+        .await
+        .unwrap();
     assert_eq!(created.state, Some(EvaluationState::Created));
     assert_eq!(created.execution_count, Some(0));
     assert_eq!(created.is_cancelled, Some(false));

@@ -4,7 +4,9 @@
 use futures::TryStreamExt;
 use graph_security_copilot::auth::StaticToken;
 use graph_security_copilot::filter::{self, Literal};
-use graph_security_copilot::models::{EvaluationResultType, EvaluationState, PromptType, Session};
+use graph_security_copilot::models::{
+    Evaluation, EvaluationResultType, EvaluationState, PromptType, Session,
+};
 use graph_security_copilot::retry::RetryPolicy;
 use graph_security_copilot::{Client, Error};
 use mockito::{Matcher, Mock, ServerGuard};
@@ -445,7 +447,11 @@ async fn evaluations_create_posts_empty_object_then_get_and_list() {
         .workspace("default")
         .session(SESSION)
         .prompt(PROMPT);
-    let evaluation = prompt.evaluations().create().await.unwrap();
+    let evaluation = prompt
+        .evaluations()
+        .create(Evaluation::new())
+        .await
+        .unwrap();
     assert_eq!(evaluation.state, Some(EvaluationState::Created));
     assert_eq!(evaluation.result, Some(None));
     let fetched = prompt

@@ -488,18 +488,19 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
             } else {
                 "update"
             });
-            let no_body = op.verb == Verb::Create && all_computed(model, &op.entity_type);
-            let (param, body_init) = if no_body {
-                (quote!(), quote!(let body = #entity::default();))
-            } else {
-                (
-                    quote!(body: impl Into<#entity>),
-                    quote!(let body: #entity = body.into();),
-                )
-            };
-            if no_body {
+            // Always a body parameter: whether the service computes every property today must
+            // not decide the signature, or adding a property would break every caller.
+            let (param, body_init) = (
+                quote!(body: impl Into<#entity>),
+                quote!(let body: #entity = body.into();),
+            );
+            if op.verb == Verb::Create && all_computed(model, &op.entity_type) {
                 doc_lines.push(String::new());
-                doc_lines.push(" Every property of this type is computed by the service, so the request body is `{}`.".to_string());
+                doc_lines.push(format!(
+                    " Every property of this type is computed by the service: send `{}::new()` \
+                     (the request body is `{{}}`).",
+                    types.rust_path(&op.entity_type).unwrap_or_default()
+                ));
             }
             quote! {
                 #(#[doc = #doc_lines])*

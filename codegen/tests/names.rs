@@ -5,6 +5,7 @@ mod support;
 
 use graph_security_copilot_codegen::csdl::{read_str, Model};
 use graph_security_copilot_codegen::generate::{generate, Generated};
+use graph_security_copilot_codegen::rust_names::type_name;
 use support::*;
 
 fn generated(fragment: &str) -> Generated {
@@ -53,8 +54,17 @@ fn hostile_names_get_valid_distinct_names() {
         "two twins, two names"
     );
     // Types: a prelude name gets `_`; `securityCopilot.entity` and `graph.entity` both exist.
-    assert!(code.contains("pubstructResult_{"), "Result_");
-    assert!(code.contains("pubstructEntity{"), "API-namespace entity");
+    let text = fragment();
+    let result = type_name(&fresh(&text, "result"));
+    let entity = type_name(&fresh(&text, "entity"));
+    assert!(code.contains(&format!("pubstruct{result}{{")), "{result}");
+    if result == "Result" {
+        panic!("test bug: `result` must be reserved");
+    }
+    assert!(
+        code.contains(&format!("pubstruct{entity}{{")),
+        "API-namespace {entity}"
+    );
     assert!(code.contains("pubmodgraph{"), "other namespaces in modules");
     // Variants: `unrecognized` yields to the catch-all, `self`/`Self` are distinct.
     assert!(code.contains("Unrecognized_,"));

@@ -11,6 +11,8 @@ use graph_security_copilot_codegen::golden::line_diff;
 use graph_security_copilot_codegen::refresh::{
     refresh, spec_outputs, RefreshError, RefreshOptions,
 };
+use graph_security_copilot_codegen::rust_models::field_name;
+use graph_security_copilot_codegen::rust_names::{type_name, variant_name};
 use support::*;
 
 fn assert_unchanged(before: &std::collections::BTreeMap<PathBuf, Vec<u8>>, spec: &std::path::Path) {
@@ -49,7 +51,8 @@ fn unchanged_document_changes_no_file() {
 
 #[test]
 fn additive_refresh_reports_each_change_and_the_unexposed_navigation() {
-    let case = Case::new("additive", &additive_fragment());
+    let edits = additive();
+    let case = Case::new("additive", &edits.fragment);
     let report = case.refresh();
     let markdown = report.to_markdown();
     assert!(!report.is_breaking(), "{markdown}");
@@ -60,27 +63,44 @@ fn additive_refresh_reports_each_change_and_the_unexposed_navigation() {
             .find(|c| c.change.kind == kind && c.change.element == element)
             .unwrap_or_else(|| panic!("{kind:?} {element} missing:\n{markdown}"))
     };
-    let ns = "microsoft.graph.security.securityCopilot";
+    let entity = type_name(&edits.entity);
     let member = find(
         ChangeKind::EnumMemberAdded,
-        &format!("{ns}.evaluationState/paused"),
+        &format!("{NS}.{}/{}", edits.enum_type, edits.member),
     );
-    assert_eq!(member.rust_item, "models::EvaluationState::Paused");
-    let priority = find(ChangeKind::PropertyAdded, &format!("{ns}.session/priority"));
-    assert_eq!(priority.rust_item, "models::Session::priority");
-    // The case-only twin of `displayName` gets a name of its own; `display_name` is untouched.
+    assert_eq!(
+        member.rust_item,
+        format!(
+            "models::{}::{}",
+            type_name(&edits.enum_type),
+            variant_name(&edits.member)
+        )
+    );
+    let property = find(
+        ChangeKind::PropertyAdded,
+        &format!("{NS}.{}/{}", edits.entity, edits.property),
+    );
+    assert_eq!(
+        property.rust_item,
+        format!("models::{entity}::{}", field_name(&edits.property))
+    );
+    // The case-only twin gets a name of its own; the existing field is untouched.
     let twin = find(
         ChangeKind::PropertyAdded,
-        &format!("{ns}.session/DisplayName"),
+        &format!("{NS}.{}/{}", edits.entity, edits.twin),
     );
+    let existing = field_name(&edits.existing);
     assert!(
         twin.rust_item
-            .starts_with("models::Session::display_name_h"),
+            .starts_with(&format!("models::{entity}::{existing}_h")),
         "{}",
         twin.rust_item
     );
-    find(ChangeKind::TypeAdded, &format!("{ns}.note"));
-    find(ChangeKind::NavigationAdded, &format!("{ns}.session/notes"));
+    find(ChangeKind::TypeAdded, &format!("{NS}.{}", edits.new_type));
+    find(
+        ChangeKind::NavigationAdded,
+        &format!("{NS}.{}/{}", edits.entity, edits.navigation),
+    );
     assert!(
         report
             .changes
@@ -88,30 +108,39 @@ fn additive_refresh_reports_each_change_and_the_unexposed_navigation() {
             .all(|c| c.change.impact() == Impact::Additive),
         "{markdown}"
     );
-    // No operation appears: `notes` is new and not exposed; the report says how to expose it.
+    // No operation appears: the navigation is new and not exposed; the report says how.
     assert!(report
         .changes
         .iter()
         .all(|c| c.change.kind != ChangeKind::OperationAdded));
-    let notes = report
+    let target = format!("{NS}.{}/{}", edits.entity, edits.navigation);
+    let unexposed = report
         .unexposed_navigations
         .iter()
-        .find(|n| n.target == format!("{ns}.session/notes"))
-        .unwrap_or_else(|| panic!("unexposed notes missing:\n{markdown}"));
+        .find(|n| n.target == target)
+        .unwrap_or_else(|| panic!("unexposed {target} missing:\n{markdown}"));
     assert!(
-        notes.path.ends_with("/sessions/{session-id}/notes"),
+        unexposed
+            .path
+            .ends_with(&format!("}}/{}", edits.navigation)),
         "{}",
-        notes.path
+        unexposed.path
     );
-    assert!(notes.reachable);
-    assert!(notes
+    assert!(unexposed.reachable);
+    assert!(unexposed
         .overlay_entry
-        .contains(&format!(r#"<Annotations Target="{ns}.session/notes">"#)));
-    assert!(notes
+        .contains(&format!(r#"<Annotations Target="{target}">"#)));
+    assert!(unexposed
         .overlay_entry
         .contains("graphSecurityCopilot.overlay.Exposed"));
     assert!(
         markdown.contains("New in the spec, not exposed"),
+        "{markdown}"
+    );
+    // Bound actions are never generated: listed as not exposed.
+    assert_eq!(
+        report.unexposed_operations,
+        [format!("{NS}.{}({NS}.{})", edits.action, edits.entity)],
         "{markdown}"
     );
     // Files: the fragment and the surface listing changed (new fields), and a second refresh
@@ -135,28 +164,38 @@ fn additive_refresh_reports_each_change_and_the_unexposed_navigation() {
 
 #[test]
 fn breaking_refresh_names_each_change_and_writes_the_files() {
-    let case = Case::new("breaking", &breaking_fragment());
+    let edits = breaking();
+    let case = Case::new("breaking", &edits.fragment);
     let report = case.refresh();
     let markdown = report.to_markdown();
     assert!(report.is_breaking(), "{markdown}");
-    let ns = "microsoft.graph.security.securityCopilot";
     let removed = report
         .changes
         .iter()
         .find(|c| c.change.kind == ChangeKind::PropertyRemoved)
         .unwrap_or_else(|| panic!("{markdown}"));
-    assert_eq!(removed.change.element, format!("{ns}.prompt/skillName"));
-    assert_eq!(removed.rust_item, "models::Prompt::skill_name");
+    assert_eq!(
+        removed.change.element,
+        format!("{NS}.{}/{}", edits.owner, edits.property)
+    );
+    assert_eq!(
+        removed.rust_item,
+        format!(
+            "models::{}::{}",
+            type_name(&edits.owner),
+            field_name(&edits.property)
+        )
+    );
     assert_eq!(
         report.removed_overlay_targets,
-        [format!("{ns}.workspace/plugins")]
+        std::slice::from_ref(&edits.navigation_target)
     );
     assert!(
         report
             .changes
             .iter()
             .any(|c| c.change.kind == ChangeKind::OperationRemoved
-                && c.rust_item == "resources::WorkspacePluginsHandle::list"),
+                && c.rust_item.starts_with("resources::")),
         "{markdown}"
     );
     assert!(markdown.contains("overlay target removed"), "{markdown}");
@@ -255,7 +294,9 @@ fn cli_exit_codes_and_json() {
         .iter()
         .any(|c| c["kind"] == "enum_member_added"
             && c["impact"] == "additive"
-            && c["rust_item"] == "models::EvaluationState::Paused"));
+            && c["rust_item"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("models::"))));
     assert!(!json["unexposed_navigations"].as_array().unwrap().is_empty());
 
     let breaking = Case::new("cli-breaking", &breaking_fragment());

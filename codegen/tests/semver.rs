@@ -10,6 +10,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use graph_security_copilot_codegen::rust_models::field_name;
+use graph_security_copilot_codegen::rust_names::type_name;
 use support::*;
 
 const CALLERS: &str = r#"#![allow(dead_code, unused_variables, clippy::all)]
@@ -75,17 +77,24 @@ pub mod operations {
     }
 }
 
-/// property_removed (breaking): a caller that reads the property stops compiling.
-#[cfg(feature = "breaking")]
-pub mod property_removed {
-    use super::*;
-    pub fn skill(prompt: &Prompt) -> Option<&str> {
-        prompt.skill_name()
-    }
-}
 "#;
 
-fn harness(dir: &Path) -> PathBuf {
+/// property_removed (breaking): a caller that reads the property stops compiling.
+fn breaking_caller(owner: &str, field: &str) -> String {
+    format!(
+        r#"
+#[cfg(feature = "breaking")]
+pub mod property_removed {{
+    use super::*;
+    pub fn read(value: &{owner}) -> Option<&str> {{
+        value.{field}()
+    }}
+}}
+"#
+    )
+}
+
+fn harness(dir: &Path, callers: &str) -> PathBuf {
     let crate_dir = dir.join("harness");
     std::fs::create_dir_all(crate_dir.join("src")).unwrap();
     std::fs::write(
@@ -110,7 +119,7 @@ breaking = []
         ),
     )
     .unwrap();
-    std::fs::write(crate_dir.join("src/lib.rs"), CALLERS).unwrap();
+    std::fs::write(crate_dir.join("src/lib.rs"), callers).unwrap();
     // The workspace's lock, so the harness builds the same dependency versions.
     std::fs::copy(repo_root().join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
     crate_dir
@@ -145,20 +154,27 @@ fn callers_of_the_old_generation_compile_against_an_additive_refresh() {
     let additive = Case::new("semver-additive", &additive_fragment());
     let report = additive.refresh();
     assert!(!report.is_breaking(), "{}", report.to_markdown());
-    let breaking = Case::new("semver-breaking", &breaking_fragment());
+    let edits = breaking();
+    let breaking = Case::new("semver-breaking", &edits.fragment);
     assert!(breaking.refresh().is_breaking());
-    // The breaking case removes `plugins`, whose overlay entry must go too for it to build.
+    // The breaking case removes an exposed navigation, whose overlay entry must go too.
     let overlay = breaking.spec().join("overlay.xml");
     let text = std::fs::read_to_string(&overlay).unwrap();
     let start = text
-        .find(
-            r#"<Annotations Target="microsoft.graph.security.securityCopilot.workspace/plugins">"#,
-        )
+        .find(&format!(
+            r#"<Annotations Target="{}">"#,
+            edits.navigation_target
+        ))
         .unwrap();
     let end = start + text[start..].find("</Annotations>").unwrap() + "</Annotations>".len();
     std::fs::write(&overlay, format!("{}{}", &text[..start], &text[end..])).unwrap();
 
-    let crate_dir = harness(&additive.dir);
+    let field = field_name(&edits.property);
+    let callers = format!(
+        "{CALLERS}{}",
+        breaking_caller(&type_name(&edits.owner), &field)
+    );
+    let crate_dir = harness(&additive.dir, &callers);
     let old = spec_dir().canonicalize().unwrap();
     let (ok, stderr) = check(&crate_dir, &old, true);
     assert!(
@@ -169,7 +185,7 @@ fn callers_of_the_old_generation_compile_against_an_additive_refresh() {
     assert!(ok, "an additive refresh broke a caller:\n{stderr}");
     let (ok, stderr) = check(&crate_dir, &breaking.spec(), true);
     assert!(!ok, "removing a property must break its caller");
-    assert!(stderr.contains("skill_name"), "{stderr}");
+    assert!(stderr.contains(&field), "{stderr}");
 
     // Hostile wire names (keywords, the generator's own item names, case twins, non-identifiers,
     // prelude type names, a second `entity`) build, and leave every existing caller compiling.
