@@ -93,16 +93,25 @@ async fn creates_gets_and_updates_a_session_like_the_docs() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(
-        keys,
-        vec![
-            "@odata.context",
-            "id",
-            "createdDateTime",
-            "displayName",
-            "lastModifiedDateTime"
-        ]
-    );
+    // `@odata.context`, then every structural property of the spec's session type, base first
+    // (the docs example has exactly these today; the spec decides, so a refresh keeps it true).
+    let spec = graph_security_copilot_emulator::Spec::bundled().unwrap();
+    let expected: Vec<&str> = std::iter::once("@odata.context")
+        .chain(
+            spec.properties("microsoft.graph.security.securityCopilot.session")
+                .into_iter()
+                .map(|p| p.name.as_str()),
+        )
+        .collect();
+    assert_eq!(keys, expected);
+    for documented in [
+        "id",
+        "createdDateTime",
+        "displayName",
+        "lastModifiedDateTime",
+    ] {
+        assert!(keys.contains(&documented), "{documented}");
+    }
     let base = api.emulator.base_url();
     assert_eq!(
         created["@odata.context"],

@@ -10,25 +10,26 @@ use graph_security_copilot_emulator::{Emulator, Spec};
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// The bundled CSDL with a `priority` on sessions and a new `notes` collection under them.
+/// The bundled CSDL with a `probePriority` on sessions and a new `probeNotes` collection under
+/// them (names no real spec uses, so the test holds after a refresh).
 fn extended_csdl() -> String {
     let session = r#"<EntityType Name="session" BaseType="graph.entity">"#;
     assert!(BUNDLED_CSDL.contains(session));
-    let note = r#"<EntityType Name="note" BaseType="graph.entity">
+    let note = r#"<EntityType Name="probeNote" BaseType="graph.entity">
         <Property Name="text" Type="Edm.String" />
         <Property Name="pinned" Type="Edm.Boolean" Nullable="false" />
         <Property Name="createdDateTime" Type="Edm.DateTimeOffset" Nullable="false" />
       </EntityType>
       "#;
     let additions = r#"
-        <Property Name="priority" Type="Edm.Int32" />
-        <NavigationProperty Name="notes" Type="Collection(securityCopilot.note)" ContainsTarget="true" />"#;
+        <Property Name="probePriority" Type="Edm.Int32" />
+        <NavigationProperty Name="probeNotes" Type="Collection(securityCopilot.probeNote)" ContainsTarget="true" />"#;
     BUNDLED_CSDL.replacen(session, &format!("{note}{session}{additions}"), 1)
 }
 
-/// A second overlay that exposes `notes` (exposure is opt-in).
+/// A second overlay that exposes `probeNotes` (exposure is opt-in).
 const EXPOSE_NOTES: &str = r#"<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices><Schema Namespace="test.overlay" xmlns="http://docs.oasis-open.org/odata/ns/edm">
-  <Annotations Target="microsoft.graph.security.securityCopilot.session/notes"><Annotation Term="graphSecurityCopilot.overlay.Exposed" /></Annotations>
+  <Annotations Target="microsoft.graph.security.securityCopilot.session/probeNotes"><Annotation Term="graphSecurityCopilot.overlay.Exposed" /></Annotations>
 </Schema></edmx:DataServices></edmx:Edmx>"#;
 
 #[tokio::test]
@@ -40,7 +41,7 @@ async fn a_new_navigation_is_not_served_until_the_overlay_exposes_it() {
         .post(&sessions, json!({"displayName": "a"}))
         .await
         .json();
-    let notes = format!("{sessions}/{}/notes", session["id"].as_str().unwrap());
+    let notes = format!("{sessions}/{}/probeNotes", session["id"].as_str().unwrap());
     for reply in [
         api.get(&notes).await,
         api.post(&notes, json!({"text": "x"})).await,
@@ -57,33 +58,39 @@ async fn new_properties_and_entity_sets_are_served() {
     let sessions = format!("{WS}/sessions");
 
     let reply = api
-        .post(&sessions, json!({"displayName": "urgent", "priority": 3}))
+        .post(
+            &sessions,
+            json!({"displayName": "urgent", "probePriority": 3}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let urgent = reply.json();
-    assert_eq!(urgent["priority"], 3);
+    assert_eq!(urgent["probePriority"], 3);
     let calm = api
         .post(&sessions, json!({"displayName": "calm"}))
         .await
         .json();
-    assert_eq!(calm["priority"], json!(null));
+    assert_eq!(calm["probePriority"], json!(null));
     let reply = api
-        .post(&sessions, json!({"displayName": "x", "priority": "high"}))
+        .post(
+            &sessions,
+            json!({"displayName": "x", "probePriority": "high"}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         reply.error().1,
-        "Invalid value for property 'priority': expected Edm.Int32, found a string (\"high\")."
+        "Invalid value for property 'probePriority': expected Edm.Int32, found a string (\"high\")."
     );
     let filtered = api
-        .get(&format!("{sessions}?$filter=priority gt 2"))
+        .get(&format!("{sessions}?$filter=probePriority gt 2"))
         .await
         .json();
     assert_eq!(column(&filtered, "displayName"), vec![json!("urgent")]);
 
     // The new collection, once exposed: every verb, since no restriction narrows it.
     let id = urgent["id"].as_str().unwrap();
-    let notes = format!("{sessions}/{id}/notes");
+    let notes = format!("{sessions}/{id}/probeNotes");
     let reply = api.post(&notes, json!({"text": "call back"})).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let note = reply.json();
@@ -92,7 +99,7 @@ async fn new_properties_and_entity_sets_are_served() {
     assert_eq!(
         note["@odata.context"],
         format!(
-            "{}/$metadata#security/securityCopilot/workspaces('default')/sessions('{id}')/notes/$entity",
+            "{}/$metadata#security/securityCopilot/workspaces('default')/sessions('{id}')/probeNotes/$entity",
             api.emulator.base_url()
         )
     );
