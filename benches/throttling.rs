@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo bench --bench throttling                  # everything (about 10 minutes)
-//! cargo bench --bench throttling -- after fixed   # filters: before|after, emulator|fixed
+//! cargo bench --bench throttling -- after fixed 128   # filters: before|after, emulator|fixed, C
 //! ```
 //!
 //! Goodput = K / (wall time from the first send to the last success × N / window): 1.0 is the
@@ -67,8 +67,11 @@ fn fixed_window(limit: &Limit) -> FixedWindow {
     let admitted = Arc::new(AtomicU64::new(0));
     let (t, a) = (Arc::clone(&throttled), Arc::clone(&admitted));
     let page = Bytes::from(support::sessions_page(0, 1, None));
+    let trace = std::env::var_os("GSC_BENCH_TRACE").is_some();
+    let first = std::sync::OnceLock::<Instant>::new();
     let handler: support::Handler = Arc::new(move |request| {
         let now = Instant::now();
+        first.get_or_init(|| now);
         let left = {
             let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
             match *state {
@@ -93,6 +96,12 @@ fn fixed_window(limit: &Limit) -> FixedWindow {
             }
             Some(left) => {
                 t.fetch_add(1, Ordering::Relaxed);
+                if trace {
+                    eprintln!(
+                        "429 at {:?}",
+                        now.duration_since(*first.get_or_init(|| now))
+                    );
+                }
                 let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
                 let body = r#"{"error":{"code":"activityLimitReached","message":"The request has been throttled","innerError":{"code":"throttledRequest"}}}"#;
                 let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
@@ -337,6 +346,13 @@ fn main() {
                 continue;
             }
             for &c in concurrencies {
+                let numbers: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+                if !numbers.is_empty() && !numbers.contains(&c) {
+                    continue;
+                }
+                if std::env::var_os("GSC_BENCH_TRACE").is_some() {
+                    eprintln!("RUN {name} {}/{:?} {mode} C={c}", limit.n, limit.window);
+                }
                 let result = run(&runtime, *kind, limit, k, c, *pacing);
                 let rate = limit.n as f64 / limit.window.as_secs_f64();
                 let goodput = if result.wall.is_zero() {

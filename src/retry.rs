@@ -2,17 +2,22 @@
 //!
 //! Pure decision logic ([`RetryPolicy::decide`]) plus a small async gate
 //! ([`ThrottleGate`]) that makes all requests of one client pause together
-//! after Microsoft Graph throttles one of them. The HTTP layer drives both:
+//! after Microsoft Graph throttles one of them, and then releases them at the
+//! rate the service admitted ([`Pacing`]). The HTTP layer drives both:
 //!
 //! ```text
 //! loop {
-//!     // Never longer than this request's policy would wait; else Error::Throttled.
-//!     gate.wait_at_most(policy.longest_wait(started.elapsed())).await?;
+//!     // Gate closed, or not this request's turn yet: wait, but never longer than this
+//!     // request's policy would; else Error::Throttled.
+//!     let ticket = gate.acquire(policy.longest_wait(started.elapsed())).await?;
 //!     let outcome = send(request).await;            // -> Outcome
+//!     if status == 429 { gate.throttled(&ticket, retry_after.min(policy.max_delay())) }
+//!     else { gate.admitted(&ticket) }
 //!     match policy.decide(&method, &outcome, retries, started.elapsed()) {
 //!         Decision::RetryAfter(delay) => {
-//!             if status == 429 { gate.throttle_for(delay.min(policy.max_delay())) }
-//!             sleep(delay).await; retries += 1;
+//!             // With pacing, a 429 waits at the gate only; otherwise sleep.
+//!             if !(status == 429 && pacing) { sleep(delay).await }
+//!             retries += 1;
 //!         }
 //!         Decision::GiveUp(_) => return outcome,
 //!     }
@@ -416,7 +421,7 @@ pub const MIN_PACED_RATE: f64 = 0.05;
 /// gate itself ([`RetryPolicy::longest_wait`]): it never waits longer than `max_delay` nor past
 /// its `total_budget`, and with retries disabled it is sent only if its turn is now, else it
 /// fails at once with [`crate::Error::Throttled`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pacing {
     enabled: bool,
     hold: Duration,
@@ -522,11 +527,15 @@ struct GateState {
     /// The cycle before (its late successes still refine the rate learned from it).
     previous: Option<LearnedCycle>,
     pace: Option<Pace>,
+    /// How many schedules (learned rates) there have been.
+    schedules: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct LearnedCycle {
     epoch: u64,
+    /// When the gate reopened after it.
+    reopen: Instant,
     admitted: u64,
     span: Duration,
     lower: f64,
@@ -619,6 +628,7 @@ impl ThrottleGate {
         let cycle = match current {
             None => LearnedCycle {
                 epoch: state.epoch,
+                reopen,
                 admitted: state.admitted,
                 span,
                 lower: 0.0,
@@ -628,6 +638,7 @@ impl ThrottleGate {
             // Throttled while probing above the learned rate: the learned rate held; keep it.
             Some((base, rate)) if rate > base => LearnedCycle {
                 epoch: state.epoch,
+                reopen,
                 admitted: state.admitted,
                 span,
                 lower: base,
@@ -637,6 +648,7 @@ impl ThrottleGate {
             // Throttled at the learned rate: the service admits less now.
             Some((base, _)) => LearnedCycle {
                 epoch: state.epoch,
+                reopen,
                 admitted: state.admitted,
                 span,
                 lower: (base * PACING_DECREASE).max(MIN_PACED_RATE),
@@ -644,7 +656,8 @@ impl ThrottleGate {
                 kept: false,
             },
         };
-        let schedule = state.pace.map_or(0, |pace| pace.schedule.wrapping_add(1));
+        state.schedules = state.schedules.wrapping_add(1);
+        let schedule = state.schedules;
         state.pace = cycle.rate().map(|base| Pace {
             base,
             since: reopen,
@@ -673,9 +686,21 @@ impl ThrottleGate {
             return;
         };
         previous.admitted = previous.admitted.saturating_add(1);
-        let refined = previous.rate();
-        if let (Some(pace), Some(rate)) = (state.pace.as_mut(), refined) {
-            pace.base = rate;
+        let (reopen, refined) = (previous.reopen, previous.rate());
+        let schedule = state.schedules;
+        match (state.pace.as_mut(), refined) {
+            (Some(pace), Some(rate)) => pace.base = rate,
+            // The first 429 came back before any success of its burst: pacing starts with
+            // the first late success.
+            (None, Some(rate)) => {
+                state.pace = Some(Pace {
+                    base: rate,
+                    since: reopen,
+                    next_slot: reopen,
+                    schedule,
+                });
+            }
+            _ => {}
         }
     }
 
@@ -1469,6 +1494,31 @@ mod tests {
             gate.throttled(ticket, 2 * SECOND);
         }
         assert!((gate.paced_rate().unwrap() - 25.0 * PACING_MARGIN).abs() < 1e-9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacing_starts_when_the_first_success_comes_back_after_the_first_429() {
+        let gate = ThrottleGate::new();
+        let start = Instant::now();
+        let tickets: Vec<_> = (0..20)
+            .map(|_| {
+                gate.state
+                    .lock()
+                    .map(|mut s| gate.sent(&mut s, start))
+                    .unwrap()
+            })
+            .collect();
+        gate.throttled(&tickets[0], SECOND);
+        assert_eq!(gate.paced_rate(), None, "nothing admitted yet");
+        for ticket in &tickets[1..11] {
+            gate.admitted(ticket);
+        }
+        assert!((gate.paced_rate().unwrap() - 10.0 * PACING_MARGIN).abs() < 1e-9);
+        let times = releases(&gate, 3, start).await;
+        let gap = 1.0 / gate.paced_rate().unwrap();
+        for (k, time) in times.iter().enumerate() {
+            assert!(close_to(*time, 1.0 + k as f64 * gap), "{k}: {time:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]
