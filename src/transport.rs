@@ -315,6 +315,10 @@ impl Transport {
                     self.shared
                         .gate
                         .throttled(&ticket, delay.min(self.shared.retry.max_delay()));
+                    tracing::debug!(
+                        paced_rate = self.shared.gate.paced_rate(),
+                        "throttled: gate closed"
+                    );
                 }
                 Outcome::Status { .. } if !throttled => self.shared.gate.admitted(&ticket),
                 _ => {}
