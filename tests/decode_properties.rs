@@ -161,8 +161,13 @@ fn any_response_is_a_value_or_a_typed_error() {
                     .create_async(),
             );
             let page = runtime.block_on(client.workspace("default").sessions().list().page());
-            let session =
-                runtime.block_on(client.raw().list_workspace_sessions().workspace_id("default").send());
+            let session = runtime.block_on(
+                client
+                    .raw()
+                    .list_workspace_sessions()
+                    .workspace_id("default")
+                    .send(),
+            );
             runtime.block_on(mock.remove_async());
             drop(session);
             match page {
