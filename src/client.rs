@@ -7,7 +7,7 @@ use reqwest::header::HeaderValue;
 use url::Url;
 
 use crate::auth::{TokenCache, TokenProvider};
-use crate::retry::RetryPolicy;
+use crate::retry::{Pacing, RetryPolicy};
 use crate::transport::Transport;
 use crate::Error;
 
@@ -56,6 +56,13 @@ impl Client {
         progenitor_client::ClientInfo::inner(self.inner.as_ref())
     }
 
+    /// The client-wide throttle gate and its pacing state (shared by every clone), e.g.
+    /// [`ThrottleGate::paced_rate`](crate::retry::ThrottleGate::paced_rate) to see the rate
+    /// the client currently sends at after a `429`.
+    pub fn throttle_gate(&self) -> &crate::retry::ThrottleGate {
+        self.transport().throttle_gate()
+    }
+
     /// The base URL.
     pub fn base_url(&self) -> &Url {
         self.transport().base_url()
@@ -86,6 +93,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     retry: RetryPolicy,
+    pacing: Pacing,
     http: Option<reqwest::Client>,
     token_refresh_skew: Option<Duration>,
     max_response_body_bytes: u64,
@@ -101,6 +109,7 @@ impl Default for ClientBuilder {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retry: RetryPolicy::default(),
+            pacing: Pacing::default(),
             http: None,
             token_refresh_skew: None,
             max_response_body_bytes: DEFAULT_MAX_RESPONSE_BODY_BYTES,
@@ -119,6 +128,7 @@ impl std::fmt::Debug for ClientBuilder {
             )
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("pacing", &self.pacing)
             .field("max_response_body_bytes", &self.max_response_body_bytes)
             .field("max_pages", &self.max_pages)
             .finish_non_exhaustive()
@@ -165,6 +175,15 @@ impl ClientBuilder {
     /// The retry policy (default: Kiota's; see [`RetryPolicy`]). [`RetryPolicy::disabled`] turns retries off.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// Client-wide pacing after a `429` (default: on, [`Pacing::default`]; [`Pacing::disabled`]
+    /// turns it off). After the service throttles, the client learns the rate it admitted and
+    /// releases waiting requests at that rate instead of all at once; see [`Pacing`]. Waiting
+    /// for a turn counts against each request's [`RetryPolicy`] like the throttle gate itself.
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = pacing;
         self
     }
 
@@ -252,6 +271,7 @@ impl ClientBuilder {
             base_url.clone(),
             tokens,
             self.retry,
+            self.pacing,
             user_agent,
             crate::transport::Limits {
                 max_response_body_bytes: self.max_response_body_bytes,

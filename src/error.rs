@@ -48,7 +48,9 @@ pub enum Error {
     #[error("authentication: {0}")]
     Auth(#[from] AuthError),
     /// The client-wide throttle gate is closed for longer than this request's retry policy
-    /// would wait (see [`crate::retry::RetryPolicy::longest_wait`]): the request was not sent.
+    /// would wait, or, while pacing after a `429` ([`crate::retry::Pacing`]), this request's
+    /// turn comes later than that (see [`crate::retry::RetryPolicy::longest_wait`]): the
+    /// request was not sent.
     /// [`Error::is_throttled`] recognises this and an exhausted `429` alike.
     #[error("throttled: the service asked to wait {retry_after:?}, longer than the retry policy allows{}", request_id_suffix(None, client_request_id.as_deref()))]
     Throttled {

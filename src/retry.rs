@@ -2,17 +2,22 @@
 //!
 //! Pure decision logic ([`RetryPolicy::decide`]) plus a small async gate
 //! ([`ThrottleGate`]) that makes all requests of one client pause together
-//! after Microsoft Graph throttles one of them. The HTTP layer drives both:
+//! after Microsoft Graph throttles one of them, and then releases them at the
+//! rate the service admitted ([`Pacing`]). The HTTP layer drives both:
 //!
 //! ```text
 //! loop {
-//!     // Never longer than this request's policy would wait; else Error::Throttled.
-//!     gate.wait_at_most(policy.longest_wait(started.elapsed())).await?;
+//!     // Gate closed, or not this request's turn yet: wait, but never longer than this
+//!     // request's policy would; else Error::Throttled.
+//!     let ticket = gate.acquire(policy.longest_wait(started.elapsed())).await?;
 //!     let outcome = send(request).await;            // -> Outcome
+//!     if status == 429 { gate.throttled(&ticket, retry_after.min(policy.max_delay())) }
+//!     else { gate.admitted(&ticket) }
 //!     match policy.decide(&method, &outcome, retries, started.elapsed()) {
 //!         Decision::RetryAfter(delay) => {
-//!             if status == 429 { gate.throttle_for(delay.min(policy.max_delay())) }
-//!             sleep(delay).await; retries += 1;
+//!             // With pacing, a 429 waits at the gate only; otherwise sleep.
+//!             if !(status == 429 && pacing) { sleep(delay).await }
+//!             retries += 1;
 //!         }
 //!         Decision::GiveUp(_) => return outcome,
 //!     }
@@ -377,92 +382,474 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
         .find_map(|value| parse_retry_after(value, now))
 }
 
-/// Makes all requests of one client wait while the service is throttling.
+/// How long pacing keeps the learned rate after the gate reopens before it starts to probe
+/// for more (see [`Pacing`]).
+pub const DEFAULT_PACING_HOLD: Duration = Duration::from_secs(30);
+
+/// How fast the paced rate grows once the hold is over: it doubles this often.
+pub const DEFAULT_PACING_DOUBLING: Duration = Duration::from_secs(10);
+
+/// Pacing ends (requests go out unpaced again) once the ramp has grown the rate to this many
+/// times the learned one: with the defaults, 60 s after the last 429.
+pub const PACING_RAMP_LIMIT: f64 = 8.0;
+
+/// The learned rate is this fraction of what the service admitted, so that scheduling jitter
+/// on a loaded machine does not push the client over the limit.
+pub const PACING_MARGIN: f64 = 0.97;
+
+/// A 429 while pacing at the learned rate (not while probing above it) lowers the rate to at
+/// least this fraction of it (less if the service admitted less).
+pub const PACING_DECREASE: f64 = 0.9;
+
+/// The slowest pace: one request per 20 s. A learned rate below it is raised to it (waits
+/// stay bounded by each request's policy anyway).
+pub const MIN_PACED_RATE: f64 = 0.05;
+
+/// Adaptive, client-wide pacing after a `429` (on by default; [`Pacing::disabled`] turns it off).
 ///
-/// When a request is answered `429` with a delay, call
-/// [`throttle_for`](Self::throttle_for); every request calls
-/// [`wait`](Self::wait) before it is sent, so requests started meanwhile do
-/// not hit the service (and prolong the throttling) while the first one
-/// waits. Clones share the same state.
+/// Without pacing, a throttled client waits for the `Retry-After` and then releases every
+/// waiting request at once, which overflows the service's window again. With pacing, the
+/// [`ThrottleGate`] learns the rate the service admitted (the requests that succeeded since
+/// the gate last opened, over the time from then to the end of the new `Retry-After`, times
+/// [`PACING_MARGIN`]) and, when it reopens, releases waiting requests one by one at that rate.
+/// After [`hold`](Self::hold) without a `429` the rate starts to grow, doubling every
+/// [`doubling`](Self::doubling); a `429` while probing returns to the learned rate, a `429` at
+/// the learned rate lowers it (to at least [`PACING_DECREASE`] of it). Once the rate has grown
+/// [`PACING_RAMP_LIMIT`]-fold, pacing ends.
+///
+/// The time a request waits for its turn counts against its retry policy exactly like the
+/// gate itself ([`RetryPolicy::longest_wait`]): it never waits longer than `max_delay` nor past
+/// its `total_budget`, and with retries disabled it is sent only if its turn is now, else it
+/// fails at once with [`crate::Error::Throttled`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pacing {
+    enabled: bool,
+    hold: Duration,
+    doubling: Duration,
+}
+
+impl Default for Pacing {
+    /// Enabled, holding the learned rate for [`DEFAULT_PACING_HOLD`] and then doubling it every
+    /// [`DEFAULT_PACING_DOUBLING`].
+    fn default() -> Self {
+        Pacing {
+            enabled: true,
+            hold: DEFAULT_PACING_HOLD,
+            doubling: DEFAULT_PACING_DOUBLING,
+        }
+    }
+}
+
+impl Pacing {
+    /// No pacing: after a `429` the gate releases every waiting request at once when it
+    /// reopens, and each retried request also sleeps its own delay (the behaviour before
+    /// pacing existed).
+    pub fn disabled() -> Self {
+        Pacing {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+
+    /// How long the learned rate is kept after the gate reopens before it grows.
+    pub fn with_hold(mut self, hold: Duration) -> Self {
+        self.hold = hold;
+        self
+    }
+
+    /// How often the rate doubles once the hold is over (zero: pacing ends with the hold).
+    pub fn with_doubling(mut self, doubling: Duration) -> Self {
+        self.doubling = doubling;
+        self
+    }
+
+    /// Whether pacing is on.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The hold.
+    pub fn hold(&self) -> Duration {
+        self.hold
+    }
+
+    /// The doubling time.
+    pub fn doubling(&self) -> Duration {
+        self.doubling
+    }
+
+    /// The rate `quiet` after the gate reopened, from the learned `base`; `None` once the ramp
+    /// has passed [`PACING_RAMP_LIMIT`] (pacing over).
+    fn rate_after(&self, base: f64, quiet: Duration) -> Option<f64> {
+        let Some(ramping) = quiet.checked_sub(self.hold) else {
+            return Some(base);
+        };
+        if self.doubling.is_zero() {
+            return None;
+        }
+        let factor = (ramping.as_secs_f64() / self.doubling.as_secs_f64()).exp2();
+        (factor < PACING_RAMP_LIMIT).then_some(base * factor)
+    }
+}
+
+/// Proof that a request went through the [`ThrottleGate`]; hand it back with the response
+/// ([`ThrottleGate::admitted`] or [`ThrottleGate::throttled`]) so the gate can learn the rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    epoch: u64,
+}
+
+/// Makes all requests of one client wait while the service is throttling, and then paces them.
+///
+/// When a request is answered `429` with a delay, call [`throttled`](Self::throttled) (or
+/// [`throttle_for`](Self::throttle_for) to close the gate without learning); every request
+/// calls [`acquire`](Self::acquire) (or [`wait_at_most`](Self::wait_at_most)) before it is
+/// sent, so requests started meanwhile do not hit the service (and prolong the throttling)
+/// while the first one waits; with [`Pacing`] on, they are then released at the learned rate
+/// instead of all at once. Clones share the same state; a client's gate serves its one origin
+/// (a client sends nothing to any other).
 ///
 /// Uses `tokio::time`, so it works with `tokio::time::pause()` in tests.
 #[derive(Debug, Clone, Default)]
 pub struct ThrottleGate {
-    blocked_until: Arc<Mutex<Option<Instant>>>,
+    state: Arc<Mutex<GateState>>,
+    pacing: Pacing,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    blocked_until: Option<Instant>,
+    /// The current cycle: requests sent since the gate last learned a rate.
+    epoch: u64,
+    cycle_start: Option<Instant>,
+    last_send: Option<Instant>,
+    admitted: u64,
+    /// The cycle before (its late successes still refine the rate learned from it).
+    previous: Option<LearnedCycle>,
+    pace: Option<Pace>,
+    /// How many schedules (learned rates) there have been.
+    schedules: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LearnedCycle {
+    epoch: u64,
+    /// When the gate reopened after it.
+    reopen: Instant,
+    admitted: u64,
+    span: Duration,
+    lower: f64,
+    upper: f64,
+    /// The rate was kept (a failed probe), not measured.
+    kept: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    /// The learned rate, requests per second.
+    base: f64,
+    /// When the gate reopened after the 429 it was learned from.
+    since: Instant,
+    /// The earliest time the next request may go.
+    next_slot: Instant,
+    /// Bumped whenever the schedule restarts, so waiters holding an old slot take a new one.
+    schedule: u64,
+}
+
+impl LearnedCycle {
+    fn rate(&self) -> Option<f64> {
+        if self.kept {
+            return Some(self.upper);
+        }
+        let seconds = self.span.as_secs_f64();
+        if self.admitted == 0 || seconds <= 0.0 {
+            return (self.lower > 0.0).then_some(self.lower);
+        }
+        let measured = self.admitted as f64 / seconds * PACING_MARGIN;
+        Some(measured.clamp(self.lower, self.upper).max(MIN_PACED_RATE))
+    }
 }
 
 impl ThrottleGate {
-    /// An open gate.
+    /// An open gate with the default [`Pacing`].
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// An open gate with this pacing.
+    pub fn with_pacing(pacing: Pacing) -> Self {
+        ThrottleGate {
+            state: Arc::default(),
+            pacing,
+        }
+    }
+
+    /// The gate's pacing settings.
+    pub fn pacing(&self) -> &Pacing {
+        &self.pacing
+    }
+
     /// Keeps the gate closed for `delay` from now, unless it is already
     /// closed for longer (a shorter throttle never shortens a longer one).
+    /// Learns nothing; see [`throttled`](Self::throttled).
     pub fn throttle_for(&self, delay: Duration) {
-        match Instant::now().checked_add(delay) {
-            Some(until) => self.throttle_until(until),
-            // Too far in the future to represent: treat as the longest wait
-            // we can express rather than ignoring the server.
-            None => self.throttle_until(far_future()),
-        }
+        let until = until_after(delay);
+        self.throttle_until(until);
     }
 
     /// Keeps the gate closed until `until`, unless it is already closed for
     /// longer.
     pub fn throttle_until(&self, until: Instant) {
-        let mut blocked_until = self.lock();
-        if blocked_until.is_none_or(|current| current < until) {
-            *blocked_until = Some(until);
+        let mut state = self.lock();
+        close(&mut state, until);
+    }
+
+    /// A request sent with `ticket` was answered `429`, asking to wait `delay` (already capped
+    /// by the caller's policy): closes the gate for `delay` like
+    /// [`throttle_for`](Self::throttle_for) and, with pacing on, learns the rate the service
+    /// admitted. A `429` for a request sent before the gate last learned (an earlier burst
+    /// still answering) only keeps the gate closed.
+    pub fn throttled(&self, ticket: &Ticket, delay: Duration) {
+        let now = Instant::now();
+        let until = until_after(delay);
+        let mut state = self.lock();
+        close(&mut state, until);
+        if !self.pacing.enabled || ticket.epoch != state.epoch {
+            return;
         }
+        let reopen = state.blocked_until.unwrap_or(until);
+        let span = reopen.saturating_duration_since(state.cycle_start.unwrap_or(now));
+        let current = state.pace.as_ref().and_then(|pace| {
+            let quiet = now.saturating_duration_since(pace.since);
+            self.pacing
+                .rate_after(pace.base, quiet)
+                .map(|rate| (pace.base, rate))
+        });
+        let cycle = match current {
+            None => LearnedCycle {
+                epoch: state.epoch,
+                reopen,
+                admitted: state.admitted,
+                span,
+                lower: 0.0,
+                upper: f64::INFINITY,
+                kept: false,
+            },
+            // Throttled while probing above the learned rate: the learned rate held; keep it.
+            Some((base, rate)) if rate > base => LearnedCycle {
+                epoch: state.epoch,
+                reopen,
+                admitted: state.admitted,
+                span,
+                lower: base,
+                upper: base,
+                kept: true,
+            },
+            // Throttled at the learned rate: the service admits less now.
+            Some((base, _)) => LearnedCycle {
+                epoch: state.epoch,
+                reopen,
+                admitted: state.admitted,
+                span,
+                lower: (base * PACING_DECREASE).max(MIN_PACED_RATE),
+                upper: base,
+                kept: false,
+            },
+        };
+        state.schedules = state.schedules.wrapping_add(1);
+        let schedule = state.schedules;
+        state.pace = cycle.rate().map(|base| Pace {
+            base,
+            since: reopen,
+            next_slot: reopen,
+            schedule,
+        });
+        state.previous = Some(cycle);
+        state.epoch = state.epoch.wrapping_add(1);
+        state.cycle_start = None;
+        state.admitted = 0;
+    }
+
+    /// A request sent with `ticket` got an answer other than `429`: it counts as admitted
+    /// when the gate next learns a rate.
+    pub fn admitted(&self, ticket: &Ticket) {
+        if !self.pacing.enabled {
+            return;
+        }
+        let mut state = self.lock();
+        if ticket.epoch == state.epoch {
+            state.admitted = state.admitted.saturating_add(1);
+            return;
+        }
+        // A late answer from the cycle the current rate was learned from refines it.
+        let Some(previous) = state.previous.as_mut().filter(|p| p.epoch == ticket.epoch) else {
+            return;
+        };
+        previous.admitted = previous.admitted.saturating_add(1);
+        let (reopen, refined) = (previous.reopen, previous.rate());
+        let schedule = state.schedules;
+        match (state.pace.as_mut(), refined) {
+            (Some(pace), Some(rate)) => pace.base = rate,
+            // The first 429 came back before any success of its burst: pacing starts with
+            // the first late success.
+            (None, Some(rate)) => {
+                state.pace = Some(Pace {
+                    base: rate,
+                    since: reopen,
+                    next_slot: reopen,
+                    schedule,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// The rate (requests per second) at which the gate releases requests now, while pacing.
+    pub fn paced_rate(&self) -> Option<f64> {
+        let state = self.lock();
+        let pace = state.pace?;
+        let quiet = Instant::now().saturating_duration_since(pace.since);
+        self.pacing.rate_after(pace.base, quiet)
     }
 
     /// How long the gate stays closed from now; `None` if it is open.
     pub fn remaining(&self) -> Option<Duration> {
-        let until = (*self.lock())?;
+        let until = self.lock().blocked_until?;
         until
             .checked_duration_since(Instant::now())
             .filter(|remaining| !remaining.is_zero())
     }
 
-    /// Like [`wait`](Self::wait), but never longer than `limit`: if the gate
-    /// is (or, while waiting, gets) closed until later than `limit` from the
-    /// call, returns at once with `Err(time the gate stays closed)` instead.
-    pub async fn wait_at_most(&self, limit: Duration) -> Result<(), Duration> {
+    /// Waits until this request may be sent: until the gate is open and, while pacing, until
+    /// its turn at the learned rate. Never longer than `limit`: if the gate is (or, while
+    /// waiting, gets) closed until later than `limit` from the call, or the request's turn
+    /// comes later than that, returns at once with `Err(time left to wait)` instead (without
+    /// taking a turn).
+    pub async fn acquire(&self, limit: Duration) -> Result<Ticket, Duration> {
         let deadline = Instant::now().checked_add(limit);
         loop {
             let now = Instant::now();
-            let until = match *self.lock() {
-                Some(until) if until > now => until,
-                _ => return Ok(()),
+            let step = {
+                let mut state = self.lock();
+                self.next_step(&mut state, now, deadline)
             };
-            // No deadline (a limit too far ahead to represent) never runs out.
-            if deadline.is_some_and(|deadline| until > deadline) {
-                return Err(until.saturating_duration_since(now));
+            let (slot, schedule) = match step {
+                Step::Go(ticket) => return Ok(ticket),
+                Step::Refused(at) => return Err(at.saturating_duration_since(now)),
+                Step::Closed(until) => {
+                    tokio::time::sleep_until(until).await;
+                    continue;
+                }
+                Step::Turn(slot, schedule) => (slot, schedule),
+            };
+            tokio::time::sleep_until(slot).await;
+            let now = Instant::now();
+            let mut state = self.lock();
+            let closed = state.blocked_until.is_some_and(|until| until > now);
+            let rescheduled = state.pace.is_some_and(|pace| pace.schedule != schedule);
+            if !closed && !rescheduled {
+                return Ok(self.sent(&mut state, now));
             }
-            tokio::time::sleep_until(until).await;
+            // Throttled again while waiting for the turn: queue up again behind the new reopen.
         }
     }
 
-    /// Returns once the gate is open, immediately if it is open now. If the
-    /// gate is closed again for longer while waiting, waits for that too.
+    /// Like [`acquire`](Self::acquire), without the ticket.
+    pub async fn wait_at_most(&self, limit: Duration) -> Result<(), Duration> {
+        self.acquire(limit).await.map(|_| ())
+    }
+
+    /// Returns once the gate is open (and, while pacing, it is this request's turn),
+    /// immediately if it is open now. If the gate is closed again for longer while waiting,
+    /// waits for that too.
     pub async fn wait(&self) {
-        loop {
-            let until = match *self.lock() {
-                Some(until) if until > Instant::now() => until,
-                _ => return,
+        // A limit too far ahead to represent never runs out.
+        let _ = self.acquire(Duration::MAX).await;
+    }
+
+    /// What a request arriving `now` that may wait until `deadline` (`None`: forever) does
+    /// next; a turn it is given is taken (the state stays locked throughout).
+    fn next_step(&self, state: &mut GateState, now: Instant, deadline: Option<Instant>) -> Step {
+        let beyond = |at: Instant| deadline.is_some_and(|deadline| at > deadline);
+        if let Some(until) = state.blocked_until.filter(|until| *until > now) {
+            return if beyond(until) {
+                Step::Refused(until)
+            } else {
+                Step::Closed(until)
             };
-            tokio::time::sleep_until(until).await;
+        }
+        let rate = state.pace.and_then(|pace| {
+            let quiet = now.saturating_duration_since(pace.since);
+            self.pacing.rate_after(pace.base, quiet)
+        });
+        match (state.pace.as_mut(), rate) {
+            (Some(pace), Some(rate)) => {
+                let slot = pace.next_slot.max(now);
+                if beyond(slot) {
+                    return Step::Refused(slot);
+                }
+                let gap = Duration::try_from_secs_f64(1.0 / rate.max(MIN_PACED_RATE))
+                    .unwrap_or(Duration::from_secs(20));
+                pace.next_slot = slot.checked_add(gap).unwrap_or(slot);
+                if slot > now {
+                    Step::Turn(slot, pace.schedule)
+                } else {
+                    Step::Go(self.sent(state, now))
+                }
+            }
+            (pace, _) => {
+                if pace.is_some() {
+                    // The ramp is over: no more pacing.
+                    state.pace = None;
+                }
+                Step::Go(self.sent(state, now))
+            }
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Instant>> {
-        // The guarded value is a plain `Option<Instant>` replaced in one
-        // assignment; a panic elsewhere cannot leave it inconsistent.
-        self.blocked_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn sent(&self, state: &mut GateState, now: Instant) -> Ticket {
+        // A client idle for longer than the hold starts a new cycle, so an old quiet stretch
+        // does not dilute the next measurement.
+        let idle = state
+            .last_send
+            .is_some_and(|last| now.saturating_duration_since(last) > self.pacing.hold);
+        if state.cycle_start.is_none() || idle {
+            state.cycle_start = Some(now);
+            state.admitted = 0;
+        }
+        state.last_send = Some(now);
+        Ticket { epoch: state.epoch }
     }
+
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        // The state is plain values each updated under the lock in a few assignments that
+        // cannot panic; a panic elsewhere cannot leave it inconsistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What [`ThrottleGate::acquire`] does next.
+enum Step {
+    /// Send now.
+    Go(Ticket),
+    /// Wait for the gate to reopen at this instant.
+    Closed(Instant),
+    /// Give up: the gate reopens, or the turn comes, at this instant, past the deadline.
+    Refused(Instant),
+    /// Wait for this turn of this schedule.
+    Turn(Instant, u64),
+}
+
+fn close(state: &mut GateState, until: Instant) {
+    if state.blocked_until.is_none_or(|current| current < until) {
+        state.blocked_until = Some(until);
+    }
+}
+
+/// `delay` from now, or about 30 years ahead if that cannot be represented (the longest wait
+/// we can express rather than ignoring the server).
+fn until_after(delay: Duration) -> Instant {
+    Instant::now().checked_add(delay).unwrap_or_else(far_future)
 }
 
 /// An instant about 30 years ahead, for throttles too long to represent.
@@ -1018,6 +1405,254 @@ mod tests {
         tokio::time::sleep(4 * SECOND).await;
         gate.throttle_for(20 * SECOND);
         assert_eq!(waiter.await.unwrap() - start, 24 * SECOND);
+    }
+
+    /// Takes `n` tickets now and reports each as admitted.
+    async fn admit(gate: &ThrottleGate, n: usize) -> Ticket {
+        let mut last = None;
+        for _ in 0..n {
+            let ticket = gate.acquire(Duration::ZERO).await.unwrap();
+            gate.admitted(&ticket);
+            last = Some(ticket);
+        }
+        last.unwrap()
+    }
+
+    /// Spawns `n` waiters (in order) and returns when each was released, relative to `start`.
+    async fn releases(gate: &ThrottleGate, n: usize, start: Instant) -> Vec<Duration> {
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let gate = gate.clone();
+            tasks.push(tokio::spawn(async move {
+                gate.acquire(Duration::from_secs(600)).await.unwrap();
+                Instant::now()
+            }));
+            // Let the waiter queue up before the next one, so the order is known.
+            tokio::task::yield_now().await;
+        }
+        let mut times = Vec::new();
+        for task in tasks {
+            times.push(task.await.unwrap() - start);
+        }
+        times
+    }
+
+    fn close_to(actual: Duration, expected_secs: f64) -> bool {
+        // Paused tokio time moves in whole milliseconds.
+        (actual.as_secs_f64() - expected_secs).abs() <= 0.002
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_429_waiting_requests_are_released_at_the_learned_rate() {
+        let gate = ThrottleGate::new();
+        let start = Instant::now();
+        // 50 requests admitted at once, then a 429 with Retry-After 2 s.
+        let first = admit(&gate, 50).await;
+        let late = gate.acquire(Duration::ZERO).await.unwrap();
+        assert_eq!(first, late, "same cycle");
+        gate.throttled(&late, 2 * SECOND);
+        // 50 admitted over the 2 s from the first send to the reopen: 25/s, times the margin.
+        let rate = gate.paced_rate().unwrap();
+        assert!((rate - 25.0 * PACING_MARGIN).abs() < 1e-9, "{rate}");
+        let times = releases(&gate, 10, start).await;
+        let gap = 1.0 / rate;
+        for (k, time) in times.iter().enumerate() {
+            assert!(close_to(*time, 2.0 + k as f64 * gap), "{k}: {time:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_pacing_waiters_are_released_together_after_a_429() {
+        let gate = ThrottleGate::with_pacing(Pacing::disabled());
+        let start = Instant::now();
+        let ticket = admit(&gate, 50).await;
+        gate.throttled(&ticket, 2 * SECOND);
+        assert_eq!(gate.paced_rate(), None);
+        let times = releases(&gate, 10, start).await;
+        assert!(times.iter().all(|t| *t == 2 * SECOND), "{times:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn late_successes_of_the_throttled_cycle_refine_the_rate() {
+        let gate = ThrottleGate::new();
+        // 60 requests were sent; 20 answers came back before the first 429 ...
+        let mut tickets = Vec::new();
+        for _ in 0..60 {
+            tickets.push(gate.acquire(Duration::ZERO).await.unwrap());
+        }
+        for ticket in &tickets[..20] {
+            gate.admitted(ticket);
+        }
+        gate.throttled(&tickets[20], 2 * SECOND);
+        assert!((gate.paced_rate().unwrap() - 10.0 * PACING_MARGIN).abs() < 1e-9);
+        // ... 30 more successes of the same burst arrive afterwards, and 9 more 429s, which
+        // only keep the gate closed (they do not learn again).
+        for ticket in &tickets[21..51] {
+            gate.admitted(ticket);
+        }
+        for ticket in &tickets[51..] {
+            gate.throttled(ticket, 2 * SECOND);
+        }
+        assert!((gate.paced_rate().unwrap() - 25.0 * PACING_MARGIN).abs() < 1e-9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacing_starts_when_the_first_success_comes_back_after_the_first_429() {
+        let gate = ThrottleGate::new();
+        let start = Instant::now();
+        let tickets: Vec<_> = (0..20)
+            .map(|_| {
+                gate.state
+                    .lock()
+                    .map(|mut s| gate.sent(&mut s, start))
+                    .unwrap()
+            })
+            .collect();
+        gate.throttled(&tickets[0], SECOND);
+        assert_eq!(gate.paced_rate(), None, "nothing admitted yet");
+        for ticket in &tickets[1..11] {
+            gate.admitted(ticket);
+        }
+        assert!((gate.paced_rate().unwrap() - 10.0 * PACING_MARGIN).abs() < 1e-9);
+        let times = releases(&gate, 3, start).await;
+        let gap = 1.0 / gate.paced_rate().unwrap();
+        for (k, time) in times.iter().enumerate() {
+            assert!(close_to(*time, 1.0 + k as f64 * gap), "{k}: {time:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_holds_then_ramps_up_and_pacing_ends() {
+        let gate = ThrottleGate::new();
+        let ticket = admit(&gate, 20).await;
+        gate.throttled(&ticket, SECOND);
+        let base = gate.paced_rate().unwrap();
+        assert!((base - 20.0 * PACING_MARGIN).abs() < 1e-9);
+        // Held for 30 s after the reopen (1 s from now) ...
+        tokio::time::sleep(31 * SECOND).await;
+        assert!((gate.paced_rate().unwrap() - base).abs() < 1e-9);
+        // ... then doubling every 10 s ...
+        tokio::time::sleep(10 * SECOND).await;
+        assert!((gate.paced_rate().unwrap() - 2.0 * base).abs() < 1e-6);
+        tokio::time::sleep(10 * SECOND).await;
+        assert!((gate.paced_rate().unwrap() - 4.0 * base).abs() < 1e-6);
+        // ... until 8x, where pacing ends: requests go out unpaced again.
+        tokio::time::sleep(10 * SECOND).await;
+        assert_eq!(gate.paced_rate(), None);
+        let now = Instant::now();
+        for _ in 0..100 {
+            gate.acquire(Duration::ZERO).await.unwrap();
+        }
+        assert_eq!(now.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_while_probing_returns_to_the_learned_rate_and_one_at_it_lowers_it() {
+        let gate = ThrottleGate::new();
+        let ticket = admit(&gate, 20).await;
+        gate.throttled(&ticket, SECOND);
+        let base = gate.paced_rate().unwrap();
+        // Probing (5 s into the ramp): a 429 keeps the learned rate.
+        tokio::time::sleep(36 * SECOND).await;
+        assert!(gate.paced_rate().unwrap() > base);
+        let ticket = admit(&gate, 1).await;
+        gate.throttled(&ticket, SECOND);
+        assert!((gate.paced_rate().unwrap() - base).abs() < 1e-9);
+        // A 429 at the learned rate after few admissions: lowered, by at most 10%.
+        tokio::time::sleep(SECOND).await;
+        let ticket = admit(&gate, 1).await;
+        gate.throttled(&ticket, SECOND);
+        let lowered = gate.paced_rate().unwrap();
+        assert!((lowered - base * PACING_DECREASE).abs() < 1e-9, "{lowered}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_is_never_awaited_beyond_the_limit_and_a_refused_request_takes_no_turn() {
+        let gate = ThrottleGate::new();
+        let ticket = admit(&gate, 10).await;
+        gate.throttled(&ticket, SECOND);
+        // 10/s (times the margin) from the reopen in 1 s.
+        let gap = 1.0 / gate.paced_rate().unwrap();
+        tokio::time::sleep(SECOND).await;
+        // The first turn is now, even with no waiting allowed (a disabled policy).
+        let start = Instant::now();
+        gate.acquire(Duration::ZERO).await.unwrap();
+        // The next is `gap` away: refused at once with the wait, for a limit that is shorter.
+        let refused = gate.acquire(Duration::from_millis(50)).await.unwrap_err();
+        assert!(close_to(refused, gap), "{refused:?}");
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(gate.acquire(Duration::ZERO).await, Err(refused));
+        // A request that may wait long enough gets that same turn (nobody took it).
+        gate.acquire(SECOND).await.unwrap();
+        assert!(close_to(start.elapsed(), gap), "{:?}", start.elapsed());
+        // A caller's policy bounds the wait for the gate plus the turn.
+        let policy = RetryPolicy::default().with_max_delay(Duration::from_millis(10));
+        let refused = gate
+            .acquire(policy.longest_wait(Duration::ZERO))
+            .await
+            .unwrap_err();
+        assert!(refused > Duration::from_millis(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn clones_share_the_learned_rate_and_the_schedule() {
+        let gate = ThrottleGate::new();
+        let other = gate.clone();
+        let start = Instant::now();
+        let ticket = admit(&other, 50).await;
+        other.throttled(&ticket, 2 * SECOND);
+        assert_eq!(gate.paced_rate(), other.paced_rate());
+        // Waiters on either clone share one schedule.
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let gate = if i % 2 == 0 {
+                gate.clone()
+            } else {
+                other.clone()
+            };
+            tasks.push(tokio::spawn(async move {
+                gate.acquire(Duration::from_secs(60)).await.unwrap();
+                Instant::now() - start
+            }));
+            tokio::task::yield_now().await;
+        }
+        let gap = 1.0 / gate.paced_rate().unwrap();
+        for (k, task) in tasks.into_iter().enumerate() {
+            let time = task.await.unwrap();
+            assert!(close_to(time, 2.0 + k as f64 * gap), "{k}: {time:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_while_waiting_for_a_turn_requeues_behind_the_new_reopen() {
+        let gate = ThrottleGate::new();
+        let ticket = admit(&gate, 10).await;
+        gate.throttled(&ticket, SECOND);
+        tokio::time::sleep(SECOND).await;
+        let start = Instant::now();
+        // The first request of the new cycle goes at once; five more queue for their turns.
+        let ticket = gate.acquire(Duration::ZERO).await.unwrap();
+        let waiters: Vec<_> = (0..5)
+            .map(|_| {
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    gate.acquire(Duration::from_secs(60)).await.unwrap();
+                    Instant::now() - start
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        // That first request is throttled for 3 s: nobody goes before the new reopen.
+        gate.throttled(&ticket, 3 * SECOND);
+        let gap = 1.0 / gate.paced_rate().unwrap();
+        let mut times = Vec::new();
+        for waiter in waiters {
+            times.push(waiter.await.unwrap());
+        }
+        times.sort();
+        for (k, time) in times.iter().enumerate() {
+            assert!(close_to(*time, 3.0 + k as f64 * gap), "{k}: {time:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::auth::{AccessToken, TokenCache};
 use crate::error::{redact_bytes, redact_str, ApiError, DecodeError, Error, ODataError};
-use crate::retry::{Decision, Outcome, RetryPolicy, ThrottleGate};
+use crate::retry::{Decision, Outcome, Pacing, RetryPolicy, ThrottleGate};
 
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
@@ -125,6 +125,7 @@ impl Transport {
         base_url: Url,
         tokens: Option<TokenCache>,
         retry: RetryPolicy,
+        pacing: Pacing,
         user_agent: HeaderValue,
         limits: Limits,
     ) -> Transport {
@@ -134,7 +135,7 @@ impl Transport {
                 base_url,
                 tokens,
                 retry,
-                gate: ThrottleGate::new(),
+                gate: ThrottleGate::with_pacing(pacing),
                 user_agent,
                 limits,
                 sent_tokens: Mutex::new(Vec::new()),
@@ -194,6 +195,11 @@ impl Transport {
         &self.shared.retry
     }
 
+    /// The client-wide throttle gate (shared by every clone of the client).
+    pub fn throttle_gate(&self) -> &ThrottleGate {
+        &self.shared.gate
+    }
+
     /// Whether `url` has the same origin (scheme, host, port) as the base URL.
     pub(crate) fn same_origin(&self, url: &Url) -> bool {
         url.origin() == self.shared.base_url.origin()
@@ -243,16 +249,20 @@ impl Transport {
         let mut refreshed = false;
         let mut pending = request;
         loop {
-            // Never wait at the client-wide gate longer than this request's own policy would.
+            // Never wait at the client-wide gate (closed, or pacing) longer than this request's
+            // own policy would.
             let allowed = self.shared.retry.longest_wait(started.elapsed());
-            if let Err(retry_after) = self.shared.gate.wait_at_most(allowed).await {
-                tracing::debug!(?retry_after, "throttle gate closed beyond the retry policy");
-                let error = Error::Throttled {
-                    retry_after,
-                    client_request_id: context.as_ref().map(|c| c.client_request_id.clone()),
-                };
-                return fail(context.as_deref(), error).await;
-            }
+            let ticket = match self.shared.gate.acquire(allowed).await {
+                Ok(ticket) => ticket,
+                Err(retry_after) => {
+                    tracing::debug!(?retry_after, "throttle gate closed beyond the retry policy");
+                    let error = Error::Throttled {
+                        retry_after,
+                        client_request_id: context.as_ref().map(|c| c.client_request_id.clone()),
+                    };
+                    return fail(context.as_deref(), error).await;
+                }
+            };
             let backup = pending.try_clone();
             if let Some(c) = &context {
                 c.with(|s| s.attempts += 1);
@@ -288,16 +298,30 @@ impl Transport {
                     }
                 }
             }
-            if let Outcome::Status {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                retry_after: Some(delay),
-            } = outcome
-            {
-                // Every request of this client waits, not just this one; never longer than the
-                // policy's longest pause, so one huge Retry-After cannot stall the client.
-                self.shared
-                    .gate
-                    .throttle_for(delay.min(self.shared.retry.max_delay()));
+            let throttled = matches!(
+                outcome,
+                Outcome::Status {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    ..
+                }
+            );
+            match outcome {
+                Outcome::Status {
+                    retry_after: Some(delay),
+                    ..
+                } if throttled => {
+                    // Every request of this client waits, not just this one; never longer than
+                    // the policy's longest pause, so one huge Retry-After cannot stall the client.
+                    self.shared
+                        .gate
+                        .throttled(&ticket, delay.min(self.shared.retry.max_delay()));
+                    tracing::debug!(
+                        paced_rate = self.shared.gate.paced_rate(),
+                        "throttled: gate closed"
+                    );
+                }
+                Outcome::Status { .. } if !throttled => self.shared.gate.admitted(&ticket),
+                _ => {}
             }
             let decision = self
                 .shared
@@ -310,14 +334,19 @@ impl Transport {
                         retry_after: None,
                     } = outcome
                     {
-                        self.shared.gate.throttle_for(delay);
+                        self.shared.gate.throttled(&ticket, delay);
                     }
                     retries += 1;
                     if let Ok(value) = HeaderValue::from_str(&retries.to_string()) {
                         next.headers_mut().insert(RETRY_ATTEMPT, value);
                     }
                     tracing::debug!(?delay, retries, "retrying");
-                    tokio::time::sleep(delay).await;
+                    // With pacing, a throttled request waits at the gate only (closed for at
+                    // least `delay` above), taking its turn with the others; without, it also
+                    // sleeps on its own, as before pacing existed.
+                    if !(throttled && self.shared.gate.pacing().is_enabled()) {
+                        tokio::time::sleep(delay).await;
+                    }
                     pending = next;
                 }
                 _ => return self.record(result, context.as_deref()).await,

@@ -118,6 +118,26 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, request: Request) -> Res
         }
         _ => (None, None),
     };
+    if let Some(left) = rate_limited(&app, &parts.headers) {
+        let error = with_retry_after(
+            throttled_error(),
+            crate::rate_limit::retry_after_seconds(left).to_string(),
+        );
+        let response = render(Err(error), &ctx);
+        let fault = "rate-limit".to_string();
+        let mut record = recorded(
+            &parts.headers,
+            &method,
+            &path,
+            &query,
+            &ctx,
+            Some(response.status().as_u16()),
+            &None,
+        );
+        record.fault = Some(fault);
+        app.record(record);
+        return response;
+    }
     let decision = app
         .faults
         .decide(method.as_str(), template.as_deref(), operation.as_deref());
@@ -127,12 +147,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, request: Request) -> Res
     }
     let outcome = match &decision.fault {
         Some(Fault::TooManyRequests { retry_after }) => {
-            let mut error = GraphError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "activityLimitReached",
-                "The request has been throttled",
-            )
-            .with_inner_code("throttledRequest");
+            let mut error = throttled_error();
             if let Some(r) = retry_after {
                 error = with_retry_after(error, r.header_value(ctx.now));
             }
@@ -199,6 +214,37 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, request: Request) -> Res
         request_id = %ctx.request_id, "request"
     );
     response
+}
+
+/// Graph's `429` (the `429` fault and rate-limit mode alike).
+fn throttled_error() -> GraphError {
+    GraphError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "activityLimitReached",
+        "The request has been throttled",
+    )
+    .with_inner_code("throttledRequest")
+}
+
+/// With rate-limit mode on, counts the request against its bearer token's window: `Some(time
+/// left in the window)` if it is over the limit. Requests without a bearer token are not
+/// counted (authentication answers them).
+fn rate_limited(app: &App, headers: &HeaderMap) -> Option<std::time::Duration> {
+    let limiter = app.rate_limiter.as_ref()?;
+    let token = bearer_token(headers)?;
+    limiter.check(token, Instant::now()).err()
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if non-empty.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
 }
 
 fn with_retry_after(error: GraphError, value: String) -> GraphError {
@@ -342,17 +388,10 @@ fn check_auth(headers: &HeaderMap, required: Option<&str>) -> Result<(), GraphEr
             ),
         )
     };
-    let Some(value) = headers.get(AUTHORIZATION) else {
+    if headers.get(AUTHORIZATION).is_none() {
         return Err(unauthorized("Access token is empty."));
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty());
-    let Some(token) = token else {
+    let Some(token) = bearer_token(headers) else {
         return Err(unauthorized(
             "Access token validation failure. The Authorization header must be 'Bearer <token>'.",
         ));

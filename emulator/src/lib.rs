@@ -32,6 +32,9 @@
 //!   from the prompt ([`behaviour`]).
 //! - **Faults** ([`fault`]): 429 with `Retry-After`, 503, 504, latency, dropped connections;
 //!   for the first N requests, a fraction, or one route; deterministic from a seed.
+//! - **Rate-limit mode** ([`rate_limit`]): a fixed window of N requests per duration per bearer
+//!   token, answered with Graph's `429` and `Retry-After` beyond it, with admitted/throttled
+//!   counters ([`Emulator::rate_limit_counts`]).
 //! - **Safe under load**: state behind a `std` lock that is never held across an `.await`;
 //!   bounded request bodies.
 #![warn(missing_docs)]
@@ -42,6 +45,7 @@ pub mod error;
 pub mod fault;
 mod handler;
 pub mod odata;
+pub mod rate_limit;
 mod server;
 pub mod spec;
 mod store;
@@ -49,6 +53,7 @@ pub mod time;
 mod wire;
 
 pub use fault::{Fault, FaultPlan, FaultRule, RetryAfter};
+pub use rate_limit::{RateLimit, RateLimitCounts};
 pub use server::{
     Emulator, EmulatorBuilder, StartError, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_LOG,
@@ -73,7 +78,8 @@ pub struct RecordedRequest {
     /// The status answered; `None` when the connection was dropped instead.
     pub status: Option<u16>,
     /// The injected fault that answered or spoiled the request, if any (`429`, `503`, `504`,
-    /// `drop`, `drop-response`); added latency is not listed.
+    /// `drop`, `drop-response`, or `rate-limit` for a `429` of rate-limit mode); added latency
+    /// is not listed.
     pub fault: Option<String>,
     /// The `request-id` the emulator assigned.
     pub request_id: String,

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run -p graph-security-copilot-emulator -- --port 8080 --page-size 50 \
 //!     --fault 429,first=2,retry-after=1 --fault 503,fraction=0.1 --seed 7
+//! cargo run -p graph-security-copilot-emulator -- --rate-limit 50/2s
 //! ```
 
 use std::net::{IpAddr, SocketAddr};
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use graph_security_copilot_emulator::{Emulator, FaultRule};
+use graph_security_copilot_emulator::{Emulator, FaultRule, RateLimit};
 
 /// An in-memory emulator of the Microsoft Graph beta Security Copilot API.
 #[derive(Debug, Parser)]
@@ -34,6 +35,11 @@ struct Args {
     /// route=OPERATION_ID|PATH_TEMPLATE, method=METHOD, retry-after=SECONDS|date:SECONDS|none.
     #[arg(long = "fault", value_name = "RULE")]
     faults: Vec<FaultRule>,
+    /// Rate-limit mode: at most N requests per DURATION per bearer token (e.g. 50/2s, 10/500ms,
+    /// 600/1m), in a fixed window that starts at the token's first request after its previous
+    /// window ended; beyond it, Graph's 429 with Retry-After in whole seconds to the window's end.
+    #[arg(long, value_name = "N/DURATION")]
+    rate_limit: Option<RateLimit>,
     /// Seed for fault decisions (fractions).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -90,6 +96,9 @@ async fn main() -> ExitCode {
     for rule in &args.faults {
         builder = builder.fault(rule.clone());
     }
+    if let Some(limit) = &args.rate_limit {
+        builder = builder.rate_limit(limit.limit(), limit.window());
+    }
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
         Err(error) => {
@@ -109,11 +118,26 @@ async fn main() -> ExitCode {
     for rule in &args.faults {
         println!("  fault: {rule:?}");
     }
+    if let Some(limit) = &args.rate_limit {
+        println!(
+            "  rate limit: {} requests per {:?} per bearer token",
+            limit.limit(),
+            limit.window()
+        );
+    }
     println!("Press Ctrl-C to stop.");
     if let Err(error) = tokio::signal::ctrl_c().await {
         eprintln!("error: cannot wait for Ctrl-C: {error}");
     }
-    println!("Stopping after {} requests.", emulator.request_count());
+    match emulator.rate_limit_counts() {
+        Some(counts) => println!(
+            "Stopping after {} requests (rate limit: {} admitted, {} throttled).",
+            emulator.request_count(),
+            counts.admitted,
+            counts.throttled
+        ),
+        None => println!("Stopping after {} requests.", emulator.request_count()),
+    }
     emulator.shutdown().await;
     ExitCode::SUCCESS
 }

@@ -23,6 +23,7 @@ use tower::ServiceExt;
 
 use crate::behaviour::{self, EvaluationTiming};
 use crate::fault::{FaultPlan, FaultState};
+use crate::rate_limit::{RateLimit, RateLimitCounts, RateLimiter};
 use crate::spec::{Spec, SpecError};
 use crate::store::Store;
 use crate::time::Clock;
@@ -51,6 +52,9 @@ pub enum StartError {
     /// changed under it. Start with `seed_data(false)` / `--empty`, or update the seed.
     #[error("the seed data no longer fits the spec: {0}")]
     Seed(String),
+    /// The rate limit is not valid (zero requests, a zero window or one over a day).
+    #[error(transparent)]
+    RateLimit(#[from] crate::rate_limit::RateLimitParseError),
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -82,6 +86,7 @@ pub(crate) struct App {
     pub store: RwLock<Store>,
     pub clock: Clock,
     pub faults: FaultState,
+    pub rate_limiter: Option<RateLimiter>,
     pub local_addr: SocketAddr,
     log: Mutex<VecDeque<RecordedRequest>>,
     total: AtomicU64,
@@ -125,6 +130,7 @@ pub struct EmulatorBuilder {
     address: SocketAddr,
     settings: Settings,
     faults: FaultPlan,
+    rate_limit: Option<(u64, Duration)>,
     seed: u64,
     seed_data: bool,
 }
@@ -145,6 +151,7 @@ impl Default for EmulatorBuilder {
                 request_log: DEFAULT_REQUEST_LOG,
             },
             faults: FaultPlan::default(),
+            rate_limit: None,
             seed: 0,
             seed_data: true,
         }
@@ -212,6 +219,17 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Rate-limit mode: at most `limit` requests per `window` per bearer token, in a fixed
+    /// window that starts at a token's first request after its previous window ended; beyond
+    /// it, Graph's `429` with `Retry-After` in whole seconds to the window's end, rounded up
+    /// (see [`crate::rate_limit`]). `limit` 0, a zero window or one longer than
+    /// [`crate::rate_limit::MAX_RATE_LIMIT_WINDOW`] is refused at [`start`](Self::start) with
+    /// [`StartError::RateLimit`]. Off by default.
+    pub fn rate_limit(mut self, limit: u64, window: Duration) -> Self {
+        self.rate_limit = Some((limit, window));
+        self
+    }
+
     /// The seed of fault decisions (default 0).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -258,6 +276,10 @@ impl EmulatorBuilder {
 
     /// Binds the address and starts serving on the current Tokio runtime.
     pub async fn start(self) -> Result<Emulator, StartError> {
+        let rate_limiter = match self.rate_limit {
+            Some((limit, window)) => Some(RateLimiter::new(RateLimit::new(limit, window)?)),
+            None => None,
+        };
         let spec = match self.spec {
             Some(spec) => spec,
             None => Spec::bundled()?,
@@ -284,6 +306,7 @@ impl EmulatorBuilder {
             store: RwLock::new(store),
             clock,
             faults: FaultState::new(self.faults, self.seed),
+            rate_limiter,
             local_addr,
             log: Mutex::new(VecDeque::new()),
             total: AtomicU64::new(0),
@@ -422,6 +445,12 @@ impl Emulator {
         self.app.total.load(Ordering::Relaxed)
     }
 
+    /// How many requests rate-limit mode ([`EmulatorBuilder::rate_limit`]) admitted and
+    /// throttled so far; `None` without rate-limit mode.
+    pub fn rate_limit_counts(&self) -> Option<RateLimitCounts> {
+        self.app.rate_limiter.as_ref().map(RateLimiter::counts)
+    }
+
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
         self.app
@@ -433,7 +462,17 @@ impl Emulator {
 
     /// Stops accepting connections, lets requests in flight finish (up to 5 s), and returns
     /// once the server has stopped.
+    /// With rate-limit mode on, logs (at `info`) how many requests were admitted and throttled.
     pub async fn shutdown(mut self) {
+        if let Some(counts) = self.rate_limit_counts() {
+            tracing::info!(
+                admitted = counts.admitted,
+                throttled = counts.throttled,
+                "rate limit: {} requests admitted, {} throttled",
+                counts.admitted,
+                counts.throttled
+            );
+        }
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
