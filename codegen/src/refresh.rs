@@ -281,11 +281,13 @@ pub fn refresh(options: &RefreshOptions) -> Result<RefreshReport, RefreshError> 
 
     // 4. The report.
     let api = diff(&old, &new);
+    let old_side = Side::new(&old, &old_generated);
+    let new_side = Side::new(&new, &new_generated);
     let changes = api
         .changes
         .into_iter()
         .map(|change| ReportedChange {
-            rust_item: rust_item(&change, &old, &new, &old_generated, &new_generated),
+            rust_item: rust_item(&change, &old_side, &new_side),
             change,
         })
         .collect();
@@ -365,14 +367,24 @@ pub fn refresh(options: &RefreshOptions) -> Result<RefreshReport, RefreshError> 
     })
 }
 
+/// One generation, with its type names computed once for every change of the report.
+struct Side<'a> {
+    generated: &'a Generated,
+    types: Option<TypeSet>,
+}
+
+impl<'a> Side<'a> {
+    fn new(model: &Model, generated: &'a Generated) -> Side<'a> {
+        Side {
+            generated,
+            // `generate` already named these types, so this cannot fail here; `None` is a guard.
+            types: TypeSet::new(model, &[API_NAMESPACE], &generated.operations).ok(),
+        }
+    }
+}
+
 /// The Rust item a change touches, named in the generation where it exists.
-fn rust_item(
-    change: &Change,
-    old: &Model,
-    new: &Model,
-    old_generated: &Generated,
-    new_generated: &Generated,
-) -> String {
+fn rust_item(change: &Change, old: &Side<'_>, new: &Side<'_>) -> String {
     use ChangeKind::*;
     let element = change.element.as_str();
     let (type_name, member) = match element.split_once('/') {
@@ -388,11 +400,8 @@ fn rust_item(
             | OperationRemoved
             | ContainmentRemoved
     );
-    let (model, generated) = if removed {
-        (old, old_generated)
-    } else {
-        (new, new_generated)
-    };
+    let side = if removed { old } else { new };
+    let generated = side.generated;
     match change.section() {
         crate::diff::Section::Operations => {
             let op = generated
@@ -405,7 +414,7 @@ fn rust_item(
             }
         }
         _ => {
-            let Ok(types) = TypeSet::new(model, &[API_NAMESPACE], &generated.operations) else {
+            let Some(types) = &side.types else {
                 return element.to_string();
             };
             let Some(path) = types.rust_path(type_name) else {
