@@ -1,6 +1,6 @@
 //! Times the generation step `build.rs` runs, stage by stage, on the checked-in spec.
 //!
-//! `cargo bench -p graph-security-copilot-codegen --bench generate`
+//! `cargo bench -p graph-odata-codegen --bench generate`
 //!
 //! The baseline in the same run is progenitor alone on the same OpenAPI document (what any
 //! progenitor-based build.rs pays); the report gives our whole pipeline as a ratio of it.
@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use graph_security_copilot_codegen::generate::{generate, load_spec, openapi_for, spec_files};
+use graph_odata_codegen::generate::{generate, load_spec, openapi_for, spec_files};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();

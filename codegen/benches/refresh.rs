@@ -1,7 +1,7 @@
 //! Benchmark of a whole `graph-spec refresh` (slice, diff, generate, golden files, report) on
 //! full documents, against its own parts in the same run.
 //!
-//! Run with `cargo bench -p graph-security-copilot-codegen --bench refresh`.
+//! Run with `cargo bench -p graph-odata-codegen --bench refresh`.
 //!
 //! Inputs, built in a temporary directory: the committed fragment embedded into Microsoft's
 //! real v1.0 `$metadata` (3.5 MB), and the same fragment embedded into a ≥17 MB document (the
@@ -13,10 +13,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use graph_security_copilot_codegen::embed::embed;
-use graph_security_copilot_codegen::generate::{generate, load_spec, spec_files};
-use graph_security_copilot_codegen::refresh::{refresh, spec_outputs, RefreshOptions};
-use graph_security_copilot_codegen::slice::slice_to_writer;
+use graph_odata_codegen::embed::embed;
+use graph_odata_codegen::generate::{generate, load_spec, spec_files};
+use graph_odata_codegen::refresh::{refresh, spec_outputs, RefreshOptions};
+use graph_odata_codegen::slice::slice_to_writer;
 
 mod support;
 

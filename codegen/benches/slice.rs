@@ -1,6 +1,6 @@
 //! Benchmark of `graph-spec slice` on a ≥100 MB CSDL document, against a DOM baseline.
 //!
-//! Run with `cargo bench -p graph-security-copilot-codegen --bench slice`.
+//! Run with `cargo bench -p graph-odata-codegen --bench slice`.
 //!
 //! The input is built in a temporary directory from the real Graph v1.0 `$metadata`
 //! (`../shared/reference/graph-v1.0-metadata.xml`): its schemas repeated under new names
@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use graph_security_copilot_codegen::slice::slice_file;
+use graph_odata_codegen::slice::slice_file;
 
 mod support;
 

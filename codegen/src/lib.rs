@@ -20,14 +20,13 @@
 //! - [`embed`]: a full document around a fragment (tests, benchmarks, trying a refresh).
 #![warn(missing_docs)]
 
-pub mod capabilities;
-pub mod csdl;
+pub use graph_odata_csdl as csdl;
+pub use graph_odata_csdl::{capabilities, operations};
 pub mod diff;
 pub mod embed;
 pub mod generate;
 pub mod golden;
 pub mod openapi;
-pub mod operations;
 pub mod overlay;
 pub mod refresh;
 pub mod rust_handles;

@@ -136,7 +136,7 @@ pub fn openapi(
         "openapi": "3.0.4",
         "info": {
             "title": title,
-            "description": "Microsoft Graph beta: microsoft.graph.security.securityCopilot, generated from CSDL by graph-security-copilot-codegen.",
+            "description": "Microsoft Graph beta: microsoft.graph.security.securityCopilot, generated from CSDL by graph-odata-codegen.",
             "version": version,
         },
         "servers": [ { "url": "https://graph.microsoft.com/beta" } ],

@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use graph_security_copilot_codegen::slice::{slice_file, verify_self_contained};
+//! use graph_odata_codegen::slice::{slice_file, verify_self_contained};
 //!
 //! let summary = slice_file(
 //!     Path::new("graph-beta-metadata.xml"),
@@ -16,7 +16,7 @@
 //! )?;
 //! println!("{} types, paths {:?}", summary.types, summary.paths);
 //! assert!(verify_self_contained(Path::new("securityCopilot.csdl.xml"))?.is_empty());
-//! # Ok::<(), graph_security_copilot_codegen::slice::SliceError>(())
+//! # Ok::<(), graph_odata_codegen::slice::SliceError>(())
 //! ```
 //!
 //! # How

@@ -1,6 +1,6 @@
 //! Malformed or inconsistent CSDL fails with an error naming the file, line, column and element.
 
-use graph_security_copilot_codegen::csdl::{read_str, CsdlError, CsdlErrorKind, Model};
+use graph_odata_codegen::csdl::{read_str, CsdlError, CsdlErrorKind, Model};
 
 const HEAD: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
@@ -171,11 +171,11 @@ fn not_utf8_is_rejected_and_a_bom_is_accepted() {
     let mut bytes = doc("").into_bytes();
     let position = bytes.len() - 20;
     bytes[position] = 0xff;
-    let error = graph_security_copilot_codegen::csdl::read_bytes("latin1.xml", &bytes).unwrap_err();
+    let error = graph_odata_codegen::csdl::read_bytes("latin1.xml", &bytes).unwrap_err();
     assert_eq!(error.kind, CsdlErrorKind::NotUtf8);
     let mut with_bom = b"\xEF\xBB\xBF".to_vec();
     with_bom.extend_from_slice(doc("").as_bytes());
-    assert!(graph_security_copilot_codegen::csdl::read_bytes("bom.xml", &with_bom).is_ok());
+    assert!(graph_odata_codegen::csdl::read_bytes("bom.xml", &with_bom).is_ok());
 }
 
 #[test]

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use graph_security_copilot_codegen::csdl::{read_str, Model};
-use graph_security_copilot_codegen::diff::{diff, ApiDiff, ChangeKind, Impact, Section};
-use graph_security_copilot_codegen::generate::{load_spec, openapi_for, spec_files};
+use graph_odata_codegen::csdl::{read_str, Model};
+use graph_odata_codegen::diff::{diff, ApiDiff, ChangeKind, Impact, Section};
+use graph_odata_codegen::generate::{load_spec, openapi_for, spec_files};
 
 use ChangeKind::*;
 use Impact::*;
@@ -591,9 +591,9 @@ fn real_v1_document_against_a_modified_copy() {
 #[test]
 fn real_beta_document_against_itself() {
     let path = reference("graph-beta-usnat-metadata.xml");
-    let document = graph_security_copilot_codegen::csdl::read_file(&path).expect("beta document");
+    let document = graph_odata_codegen::csdl::read_file(&path).expect("beta document");
     let model = Model::build(vec![document]).expect("resolves");
-    assert!(graph_security_copilot_codegen::diff::count_navigation_paths(&model, 10_000) > 10_000);
+    assert!(graph_odata_codegen::diff::count_navigation_paths(&model, 10_000) > 10_000);
     let started = std::time::Instant::now();
     let report = diff(&model, &model);
     assert!(report.is_empty(), "{}", report.to_markdown("beta", "beta"));
@@ -957,7 +957,7 @@ fn slice_and_generate(
     namespace: &str,
     overlay: Option<&Path>,
     dir: &Path,
-) -> (Model, graph_security_copilot_codegen::generate::Generated) {
+) -> (Model, graph_odata_codegen::generate::Generated) {
     slice_and_generate_except(input, namespace, overlay, dir, &[])
 }
 
@@ -968,8 +968,8 @@ fn slice_and_generate_except(
     overlay: Option<&Path>,
     dir: &Path,
     unexposed: &[&str],
-) -> (Model, graph_security_copilot_codegen::generate::Generated) {
-    use graph_security_copilot_codegen::slice::slice_file;
+) -> (Model, graph_odata_codegen::generate::Generated) {
+    use graph_odata_codegen::slice::slice_file;
     let out = dir.join(format!("{namespace}.csdl.xml"));
     slice_file(input, &[namespace.to_string()], &out)
         .unwrap_or_else(|e| panic!("slice {namespace} of {}: {e}", input.display()));
@@ -979,7 +979,7 @@ fn slice_and_generate_except(
         None => {
             // Exposure is opt-in: expose every navigation of the slice, as `new-crate` would.
             let bare = load_spec(&files).unwrap_or_else(|e| panic!("slice loads: {e}"));
-            let text = graph_security_copilot_codegen::overlay::expose_where(&bare, |entry| {
+            let text = graph_odata_codegen::overlay::expose_where(&bare, |entry| {
                 !unexposed.contains(&entry.target.as_str())
             })
             .unwrap_or_else(|e| panic!("{namespace}: {e}"));
@@ -989,7 +989,7 @@ fn slice_and_generate_except(
         }
     }
     let model = load_spec(&files).unwrap_or_else(|e| panic!("slice of {namespace} loads: {e}"));
-    let generated = graph_security_copilot_codegen::generate::generate(&model)
+    let generated = graph_odata_codegen::generate::generate(&model)
         .unwrap_or_else(|e| panic!("{namespace}: generation fails: {e}"));
     assert!(
         !generated.operations.is_empty(),
@@ -1057,18 +1057,18 @@ fn round_trip_beta_usnat_identity_governance() {
 // `site.term_store(id)` would be one Rust name for two wire names. Exposing both fails at the
 // CSDL element; exposing one of them generates.
 fn term_store_round_trip(input: &Path, dir: &Path) {
-    use graph_security_copilot_codegen::slice::slice_file;
+    use graph_odata_codegen::slice::slice_file;
     let out = dir.join("both.csdl.xml");
     slice_file(input, &["microsoft.graph.termStore".to_string()], &out).expect("slice");
     let bare = load_spec(std::slice::from_ref(&out)).expect("slice loads");
     let overlay = dir.join("both.overlay.xml");
     std::fs::write(
         &overlay,
-        graph_security_copilot_codegen::overlay::expose_all(&bare).unwrap(),
+        graph_odata_codegen::overlay::expose_all(&bare).unwrap(),
     )
     .unwrap();
     let model = load_spec(&[out.clone(), overlay]).expect("loads");
-    let Err(error) = graph_security_copilot_codegen::generate::generate(&model) else {
+    let Err(error) = graph_odata_codegen::generate::generate(&model) else {
         return; // This document has no `site` (termStore is a root singleton there).
     };
     let error = error.to_string();

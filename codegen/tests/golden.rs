@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use graph_security_copilot_codegen::generate::{generate, load_spec, spec_files};
-use graph_security_copilot_codegen::golden::{golden_files, line_diff, GOLDEN_DIR, UPDATE_COMMAND};
+use graph_odata_codegen::generate::{generate, load_spec, spec_files};
+use graph_odata_codegen::golden::{golden_files, line_diff, GOLDEN_DIR, UPDATE_COMMAND};
 
 fn spec_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec"))

@@ -3,14 +3,14 @@
 //! reader never panics, whatever the document (property tests).
 //!
 //! Case counts stay small for `cargo test`; for a long run:
-//! `PROPTEST_CASES=20000 cargo test -p graph-security-copilot-codegen --test hardening`.
+//! `PROPTEST_CASES=20000 cargo test -p graph-odata-codegen --test hardening`.
 
 use std::path::Path;
 
-use graph_security_copilot_codegen::csdl::{
+use graph_odata_codegen::csdl::{
     read_bytes, read_str, CsdlErrorKind, Model, MAX_NESTING_DEPTH,
 };
-use graph_security_copilot_codegen::slice::{slice_file, SliceError};
+use graph_odata_codegen::slice::{slice_file, SliceError};
 use proptest::prelude::*;
 
 const HEAD: &str = r#"<?xml version="1.0" encoding="utf-8"?>

@@ -1,9 +1,9 @@
 //! The model generator's shapes for what Graph beta sends: optional and tri-state properties,
 //! flags sets, open enums whose catch-all never clashes with a member, boxes for recursion.
 
-use graph_security_copilot_codegen::csdl::{read_str, Model};
-use graph_security_copilot_codegen::operations::operations;
-use graph_security_copilot_codegen::rust_models::{models, TypeSet};
+use graph_odata_codegen::csdl::{read_str, Model};
+use graph_odata_codegen::operations::operations;
+use graph_odata_codegen::rust_models::{models, TypeSet};
 
 const DOC: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">

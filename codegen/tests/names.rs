@@ -3,9 +3,9 @@
 
 mod support;
 
-use graph_security_copilot_codegen::csdl::{read_str, Model};
-use graph_security_copilot_codegen::generate::{generate, Generated};
-use graph_security_copilot_codegen::rust_names::type_name;
+use graph_odata_codegen::csdl::{read_str, Model};
+use graph_odata_codegen::generate::{generate, Generated};
+use graph_odata_codegen::rust_names::type_name;
 use support::*;
 
 fn generated(fragment: &str) -> Generated {

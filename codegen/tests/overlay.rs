@@ -6,10 +6,10 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use graph_security_copilot_codegen::capabilities::EXPOSED;
-use graph_security_copilot_codegen::csdl::{read_file, read_str, Model};
-use graph_security_copilot_codegen::generate::generate;
-use graph_security_copilot_codegen::operations::{
+use graph_odata_codegen::capabilities::EXPOSED;
+use graph_odata_codegen::csdl::{read_file, read_str, Model};
+use graph_odata_codegen::generate::generate;
+use graph_odata_codegen::operations::{
     navigations, operations, operations_with, WalkOptions,
 };
 

@@ -1,6 +1,6 @@
 //! The CSDL reader on Microsoft's full documents: every element read, every reference resolved.
 
-use graph_security_copilot_codegen::csdl::{read_file, Model, StructuredKind, TypeKind};
+use graph_odata_codegen::csdl::{read_file, Model, StructuredKind, TypeKind};
 use std::path::PathBuf;
 
 fn reference(name: &str) -> PathBuf {

@@ -6,13 +6,13 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use graph_security_copilot_codegen::diff::{ChangeKind, Impact};
-use graph_security_copilot_codegen::golden::line_diff;
-use graph_security_copilot_codegen::refresh::{
+use graph_odata_codegen::diff::{ChangeKind, Impact};
+use graph_odata_codegen::golden::line_diff;
+use graph_odata_codegen::refresh::{
     refresh, spec_outputs, RefreshError, RefreshOptions,
 };
-use graph_security_copilot_codegen::rust_models::field_name;
-use graph_security_copilot_codegen::rust_names::{type_name, variant_name};
+use graph_odata_codegen::rust_models::field_name;
+use graph_odata_codegen::rust_names::{type_name, variant_name};
 use support::*;
 
 fn assert_unchanged(before: &std::collections::BTreeMap<PathBuf, Vec<u8>>, spec: &std::path::Path) {
@@ -248,7 +248,7 @@ fn bad_input_writes_nothing_and_names_the_place() {
     let path = case.dir.join("clash.xml");
     std::fs::write(
         &path,
-        graph_security_copilot_codegen::embed::embed(&host(), &clash).unwrap(),
+        graph_odata_codegen::embed::embed(&host(), &clash).unwrap(),
     )
     .unwrap();
     let error = refresh(&RefreshOptions::new(&path, case.spec())).expect_err("clash");

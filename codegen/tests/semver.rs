@@ -10,8 +10,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use graph_security_copilot_codegen::rust_models::field_name;
-use graph_security_copilot_codegen::rust_names::type_name;
+use graph_odata_codegen::rust_models::field_name;
+use graph_odata_codegen::rust_names::type_name;
 use support::*;
 
 const CALLERS: &str = r#"#![allow(dead_code, unused_variables, clippy::all)]

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use graph_security_copilot_codegen::slice::{
+use graph_odata_codegen::slice::{
     slice_file, verify_self_contained, SliceError, SliceSummary,
 };
 

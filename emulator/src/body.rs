@@ -6,7 +6,7 @@
 //! as Graph accepts them; `@odata.type` must name the type or a type derived from it. Values of
 //! `Core.Computed` properties and of a server-assigned key are checked but ignored.
 
-use graph_security_copilot_codegen::csdl::{Property, TypeKind, TypeRef};
+use graph_odata_csdl::{Property, TypeKind, TypeRef};
 use serde_json::{Map, Number, Value};
 
 use crate::error::GraphError;

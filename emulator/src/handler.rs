@@ -15,7 +15,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use graph_security_copilot_codegen::operations::{simple_name, ApiOperation, QueryOption, Verb};
+use graph_odata_csdl::operations::{simple_name, ApiOperation, QueryOption, Verb};
 use http_body_util::BodyExt;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
@@ -700,7 +700,7 @@ fn view(record: &Record, now: DateTime<Utc>) -> Cow<'_, Map<String, Value>> {
 /// `security/securityCopilot/workspaces('default')/sessions`, plus `(a,b)` for `$select` and
 /// `/$entity` for one entity.
 fn context_url(ctx: &Ctx, route: &Route, keys: &[String], select: Option<&[String]>) -> String {
-    use graph_security_copilot_codegen::operations::Segment;
+    use graph_odata_csdl::operations::Segment;
     let single = matches!(route.kind, RouteKind::Item | RouteKind::Single);
     let mut path = String::new();
     let mut key_index = 0usize;
@@ -791,7 +791,7 @@ fn list(
 
 /// The canonical request path (after `/beta`) of a route with these keys.
 fn request_path(route: &Route, keys: &[String]) -> String {
-    use graph_security_copilot_codegen::operations::Segment;
+    use graph_odata_csdl::operations::Segment;
     let mut path = String::new();
     let mut key_index = 0usize;
     for segment in &route.pattern {
@@ -874,10 +874,10 @@ fn ensure_single(app: &App, route: &Route, id: CollectionId) -> Record {
         .pattern
         .last()
         .map(|s| match s {
-            graph_security_copilot_codegen::operations::Segment::Navigation { name, .. } => {
+            graph_odata_csdl::operations::Segment::Navigation { name, .. } => {
                 name.clone()
             }
-            graph_security_copilot_codegen::operations::Segment::Key(k) => k.name.clone(),
+            graph_odata_csdl::operations::Segment::Key(k) => k.name.clone(),
         })
         .unwrap_or_default();
     let entity = behaviour::new_entity(&app.spec, &route.entity_type, Map::new(), &name, now);

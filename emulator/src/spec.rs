@@ -16,10 +16,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use graph_security_copilot_codegen::csdl::{
-    self, find_annotation, CsdlError, Model, Property, TypeKind, TypeRef,
+use graph_odata_csdl::{
+    self as csdl, find_annotation, CsdlError, Model, Property, TypeKind, TypeRef,
 };
-use graph_security_copilot_codegen::operations::{
+use graph_odata_csdl::operations::{
     operations, operations_with, render_path, simple_name, ApiOperation, OperationsError, Segment,
     Verb, WalkOptions,
 };

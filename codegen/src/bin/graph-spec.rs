@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use graph_security_copilot_codegen::diff::{
+use graph_odata_codegen::diff::{
     count_navigation_paths, diff, load_input, Impact, MAX_NAVIGATION_PATHS,
 };
-use graph_security_copilot_codegen::generate::{load_spec, openapi_for};
-use graph_security_copilot_codegen::refresh::{refresh, RefreshError, RefreshOptions};
-use graph_security_copilot_codegen::slice::{slice_file, SliceError};
+use graph_odata_codegen::generate::{load_spec, openapi_for};
+use graph_odata_codegen::refresh::{refresh, RefreshError, RefreshOptions};
+use graph_odata_codegen::slice::{slice_file, SliceError};
 
 /// Tools for Microsoft Graph CSDL documents.
 #[derive(Debug, Parser)]
@@ -134,10 +134,10 @@ fn run_embed(args: &EmbedArgs) -> ExitCode {
         |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
     let result = read(&args.host).and_then(|host| {
         let fragment = read(&args.fragment)?;
-        graph_security_copilot_codegen::embed::embed(&host, &fragment).map_err(|e| e.to_string())
+        graph_odata_codegen::embed::embed(&host, &fragment).map_err(|e| e.to_string())
     });
     match result {
-        Ok(text) => match graph_security_copilot_codegen::slice::write_atomically(
+        Ok(text) => match graph_odata_codegen::slice::write_atomically(
             &args.output,
             text.as_bytes(),
         ) {
@@ -307,7 +307,7 @@ fn run_openapi(args: &OpenapiArgs) -> ExitCode {
     };
     let written = match &args.output {
         Some(path) => {
-            graph_security_copilot_codegen::slice::write_atomically(path, text.as_bytes())
+            graph_odata_codegen::slice::write_atomically(path, text.as_bytes())
                 .map_err(|e| e.to_string())
         }
         None => std::io::stdout()

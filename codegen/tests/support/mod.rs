@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use graph_security_copilot_codegen::embed::embed;
-use graph_security_copilot_codegen::refresh::{
+use graph_odata_codegen::embed::embed;
+use graph_odata_codegen::refresh::{
     refresh, spec_outputs, RefreshOptions, RefreshReport,
 };
 

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::error::{CsdlError, CsdlErrorKind};
-use super::model::*;
+use crate::error::{CsdlError, CsdlErrorKind};
+use crate::model::*;
 
 /// The EDM primitive types (OData CSDL 4.01 §4.4) plus the abstract ones allowed in vocabularies.
 pub const EDM_PRIMITIVES: &[&str] = &[

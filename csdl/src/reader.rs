@@ -13,8 +13,8 @@ use std::sync::Arc;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::error::{CsdlError, CsdlErrorKind};
-use super::model::*;
+use crate::error::{CsdlError, CsdlErrorKind};
+use crate::model::*;
 
 /// The deepest elements may nest (the root is depth 1). Real CSDL nests about 10 to 20 deep
 /// (annotation records in collections in records); anything deeper is

@@ -8,8 +8,8 @@
 //! written in Microsoft's document can only narrow that further ([`Capabilities::narrowed_by`]),
 //! never expose anything.
 
-use crate::csdl::Annotation;
-use crate::csdl::{find_annotation, AnnotationValue, Record};
+use crate::Annotation;
+use crate::{find_annotation, AnnotationValue, Record};
 
 const CAPABILITIES: &str = "Org.OData.Capabilities.V1";
 /// Our term that switches the `/$count` segment off (declared in `spec/overlay.xml`).
@@ -21,7 +21,7 @@ pub const EXPOSED: &str = "graphSecurityCopilot.overlay.Exposed";
 /// Whether these annotations (an overlay's, on one element) expose the element.
 pub fn is_exposed<'a>(annotations: impl IntoIterator<Item = &'a Annotation>) -> bool {
     annotations.into_iter().any(|a| {
-        crate::csdl::term_matches(&a.term, EXPOSED)
+        crate::term_matches(&a.term, EXPOSED)
             && match &a.value {
                 AnnotationValue::Bool(b) => *b,
                 _ => true,

@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, HashSet};
 use heck::{ToLowerCamelCase, ToSnakeCase};
 
 use crate::capabilities::{is_exposed, Capabilities, OperationText};
-use crate::csdl::{description, long_description, Model, NavigationProperty};
+pub use crate::query::QueryOption;
+use crate::{description, long_description, Model, NavigationProperty};
 
 /// What an operation does to its resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,55 +67,6 @@ impl Verb {
             Verb::Delete => "delete",
         }
     }
-}
-
-/// An OData system query option an operation accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum QueryOption {
-    /// `$top`.
-    Top,
-    /// `$skip`.
-    Skip,
-    /// `$search`.
-    Search,
-    /// `$filter`.
-    Filter,
-    /// `$count`.
-    Count,
-    /// `$orderby`.
-    OrderBy,
-    /// `$select`.
-    Select,
-    /// `$expand`.
-    Expand,
-}
-
-impl QueryOption {
-    /// The query parameter name, e.g. `$top`.
-    pub fn parameter(self) -> &'static str {
-        match self {
-            QueryOption::Top => "$top",
-            QueryOption::Skip => "$skip",
-            QueryOption::Search => "$search",
-            QueryOption::Filter => "$filter",
-            QueryOption::Count => "$count",
-            QueryOption::OrderBy => "$orderby",
-            QueryOption::Select => "$select",
-            QueryOption::Expand => "$expand",
-        }
-    }
-
-    /// All options in the order Microsoft's OpenAPI converter lists them.
-    pub const ALL: [QueryOption; 8] = [
-        QueryOption::Top,
-        QueryOption::Skip,
-        QueryOption::Search,
-        QueryOption::Filter,
-        QueryOption::Count,
-        QueryOption::OrderBy,
-        QueryOption::Select,
-        QueryOption::Expand,
-    ];
 }
 
 /// A key segment of a path: `{workspace-id}`.
@@ -202,7 +154,7 @@ pub enum OperationsError {
     /// Two operations would get the same id (two wire names on one Rust name), at the CSDL
     /// element of the second.
     #[error(transparent)]
-    DuplicateId(Box<crate::csdl::CsdlError>),
+    DuplicateId(Box<crate::CsdlError>),
     /// An entity type reached through a collection has no key.
     #[error("entity type `{0}` is reached through a collection but has no key")]
     MissingKey(String),
@@ -349,7 +301,7 @@ impl<'m> Walk<'m> {
         Ok(walk)
     }
 
-    fn exposed(&self, annotations: &[crate::csdl::Annotation]) -> bool {
+    fn exposed(&self, annotations: &[crate::Annotation]) -> bool {
         is_exposed(
             annotations
                 .iter()
@@ -357,7 +309,7 @@ impl<'m> Walk<'m> {
         )
     }
 
-    fn capabilities(&self, annotations: &[crate::csdl::Annotation]) -> Capabilities {
+    fn capabilities(&self, annotations: &[crate::Annotation]) -> Capabilities {
         if self.options.verbs == Verbs::All {
             return Capabilities::everything();
         }
@@ -685,10 +637,10 @@ fn name_operations(model: &Model, operations: &mut [ApiOperation]) -> Result<(),
         if let Some(other) = seen.insert(id.clone(), op.path.clone()) {
             let (location, element) = navigation_element(model, &op.segments);
             return Err(OperationsError::DuplicateId(Box::new(
-                crate::csdl::CsdlError {
+                crate::CsdlError {
                     location,
                     element,
-                    kind: crate::csdl::CsdlErrorKind::RustName(format!(
+                    kind: crate::CsdlErrorKind::RustName(format!(
                     "`{}` and `{other}` would both be the operation `{id}` (expose only one of \
                      them in the overlay)",
                     op.path
@@ -702,7 +654,7 @@ fn name_operations(model: &Model, operations: &mut [ApiOperation]) -> Result<(),
 }
 
 /// The CSDL location and element of the last navigation of a path, for errors.
-pub fn navigation_element(model: &Model, segments: &[Segment]) -> (crate::csdl::Location, String) {
+pub fn navigation_element(model: &Model, segments: &[Segment]) -> (crate::Location, String) {
     let mut parent: Option<&str> = None;
     let mut found = None;
     for segment in segments {

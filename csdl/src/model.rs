@@ -1,7 +1,7 @@
 //! The CSDL document model: what the reader produces, close to the XML.
 //!
 //! Type references keep the spelling of the source (`graph.entity`) in [`TypeRef::raw`] and
-//! carry the alias-resolved qualified name in [`TypeRef::name`] once [`super::Model`] is built.
+//! carry the alias-resolved qualified name in [`TypeRef::name`] once [`crate::Model`] is built.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::model::Location;
+use crate::model::Location;
 
 /// A CSDL document could not be read or is inconsistent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,7 +59,7 @@ pub enum CsdlErrorKind {
     /// The element cannot be given a Rust name (two wire names on one Rust item, or not an
     /// identifier): reported here rather than as a compile error in generated code.
     RustName(String),
-    /// Elements nest deeper than [`MAX_NESTING_DEPTH`](super::MAX_NESTING_DEPTH) (real CSDL
+    /// Elements nest deeper than [`MAX_NESTING_DEPTH`](crate::MAX_NESTING_DEPTH) (real CSDL
     /// nests 10 to 20 deep); reported at the first element past the limit.
     TooDeep {
         /// The limit.
