@@ -14,8 +14,7 @@ fn main() {
     let spec_dir = std::env::var_os("GRAPH_SECURITY_COPILOT_SPEC_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest_dir.join("spec"));
-    if let Err(error) = graph_odata_codegen::generate::build_script(&spec_dir, &out_dir)
-    {
+    if let Err(error) = graph_odata_codegen::generate::build_script(&spec_dir, &out_dir) {
         // The error names the spec file, line, column and element.
         eprintln!("error: generating the Security Copilot client failed:\n  {error}");
         std::process::exit(1);

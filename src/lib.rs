@@ -22,36 +22,34 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layers, from the bottom: [`generated`] (progenitor's client, from `spec/` at build time),
-//! [`models`] (generated model types), [`resources`] (generated handles), and the hand-written
-//! rest: [`auth`], [`retry`], [`filter`], [`query`], [`paging`], [`error`], [`evaluation`],
-//! [`terminal`] (escaping server-provided text for a terminal).
+//! Layers, from the bottom: the generic runtime `graph-odata-runtime` (re-exported here:
+//! [`auth`], [`retry`], [`filter`], [`query`], [`request`], [`paging`], [`error`],
+//! [`terminal`]), then what `build.rs` generates from `spec/`: [`models`] and [`resources`]
+//! (handles), and the hand-written Security Copilot customizations: [`evaluation`] and the
+//! `From<&str>` bodies of sessions and prompts.
 #![warn(missing_docs)]
 
-pub mod auth;
-mod client;
-pub mod codec;
 mod customizations;
-pub mod error;
 pub mod evaluation;
-pub mod filter;
+#[doc(hidden)]
 pub mod generated;
 pub mod models;
-pub mod paging;
-pub mod query;
-pub mod request;
 pub mod resources;
-pub mod retry;
-pub mod terminal;
-mod transport;
 
-pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_RESPONSE_BODY_BYTES, DEFAULT_TIMEOUT,
+pub use graph_odata_runtime::{
+    auth, error, filter, paging, query, request, retry, terminal, ApiError, DecodeError, Error,
+    Page, StatusCode, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY_BYTES, DEFAULT_TIMEOUT,
 };
-pub use error::{ApiError, DecodeError, Error};
-pub use paging::Page;
-pub use transport::Transport;
+
+/// Microsoft Graph's beta endpoint, the default base URL (global service; Security Copilot is
+/// not in national clouds).
+pub const DEFAULT_BASE_URL: &str = graph_odata_runtime::GRAPH_BETA;
+
+graph_odata_runtime::__private::define_client! {
+    title: "Security Copilot",
+    default_base_url: DEFAULT_BASE_URL,
+    raw: crate::generated::Client,
+}
 
 /// The README's examples, compiled as doctests.
 #[doc = include_str!("../README.md")]

@@ -12,7 +12,7 @@ include!(concat!(env!("OUT_DIR"), "/resources.rs"));
 
 impl crate::Client {
     /// Handles reach the client through this (shared name with the generated handles).
-    pub(crate) fn client(&self) -> &crate::Client {
+    fn client(&self) -> &crate::Client {
         self
     }
 }

@@ -201,7 +201,7 @@ async fn create_session_posts_the_documented_body_and_expects_201() {
     assert_eq!(
         session
             .created_date_time
-            .map(|d| graph_security_copilot::codec::format_datetime(&d)),
+            .map(|d| graph_odata_runtime::__private::codec::format_datetime(&d)),
         Some("2025-09-17T01:03:14.07343Z".to_string())
     );
     assert_eq!(

@@ -111,7 +111,7 @@ pub fn generate(model: &Model) -> Result<Generated, GenerateError> {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_inner_type(quote!(crate::transport::Transport))
+        .with_inner_type(quote!(::graph_odata_runtime::__private::Transport))
         .with_hooks(HooksMode::Expected);
     let mut replace = |schema: &str, rust: String| {
         settings.with_replacement(typify_name(schema), rust, std::iter::empty());
@@ -137,14 +137,20 @@ pub fn generate(model: &Model) -> Result<Generated, GenerateError> {
             ),
         );
     }
-    replace(ODATA_ERROR, "crate::error::ODataError".to_string());
+    replace(
+        ODATA_ERROR,
+        "::graph_odata_runtime::error::ODataError".to_string(),
+    );
     for (part, rust) in ODATA_ERROR_PARTS
         .iter()
         .zip(["MainError", "InnerError", "ErrorDetail"])
     {
-        replace(part, format!("crate::error::{rust}"));
+        replace(part, format!("::graph_odata_runtime::error::{rust}"));
     }
-    replace(FIELD_LIST, "crate::query::FieldList".to_string());
+    replace(
+        FIELD_LIST,
+        "::graph_odata_runtime::query::FieldList".to_string(),
+    );
 
     let mut generator = Generator::new(&settings);
     let tokens = generator
@@ -212,9 +218,9 @@ impl VisitMut for PostProcess {
             .last()
             .is_some_and(|s| s.ident == "encode_path")
         {
-            if let Ok(replacement) =
-                syn::parse_str::<syn::ExprPath>("crate::codec::encode_path_segment")
-            {
+            if let Ok(replacement) = syn::parse_str::<syn::ExprPath>(
+                "::graph_odata_runtime::__private::codec::encode_path_segment",
+            ) {
                 *path = replacement;
             }
         }

@@ -9,8 +9,7 @@ use crate::generate::Generated;
 pub const GOLDEN_DIR: &str = "generated";
 
 /// The command that rewrites the golden files from `spec/` (also done by `graph-spec refresh`).
-pub const UPDATE_COMMAND: &str =
-    "UPDATE_GOLDEN=1 cargo test -p graph-odata-codegen --test golden";
+pub const UPDATE_COMMAND: &str = "UPDATE_GOLDEN=1 cargo test -p graph-odata-codegen --test golden";
 
 /// The golden files of a generation: (file name, contents).
 pub fn golden_files(generated: &Generated) -> Vec<(&'static str, String)> {

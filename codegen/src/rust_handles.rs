@@ -362,7 +362,7 @@ fn query_option_tokens(options: &[QueryOption]) -> Vec<TokenStream> {
                 QueryOption::Select => "Select",
                 QueryOption::Expand => "Expand",
             });
-            quote!(crate::query::QueryOption::#variant)
+            quote!(::graph_odata_runtime::query::QueryOption::#variant)
         })
         .collect()
 }
@@ -428,7 +428,7 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
         #(let #key_fields = self.#key_fields.clone();)*
     };
     let checks = quote! {
-        #(crate::request::check_id(#key_names, &#key_fields)?;)*
+        #(::graph_odata_runtime::__private::check_id(#key_names, &#key_fields)?;)*
     };
     let bind = quote! {
         let raw = client.raw();
@@ -438,26 +438,32 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
     match op.verb {
         Verb::List | Verb::Get | Verb::Count => {
             let call = quote!(client.transport().call(#op_name, builder.send()).await);
+            // Only a listing follows pages through the transport itself.
+            let transport = if op.verb == Verb::List {
+                quote!(client.transport().clone(),)
+            } else {
+                quote!()
+            };
             let (method, request, returns, tail) = match op.verb {
                 Verb::List => (
                     quote!(list),
-                    quote!(crate::request::ListRequest),
-                    quote!(crate::request::ListRequest<#entity>),
+                    quote!(::graph_odata_runtime::request::ListRequest),
+                    quote!(::graph_odata_runtime::request::ListRequest<#entity>),
                     call,
                 ),
                 Verb::Get => (
                     quote!(get),
-                    quote!(crate::request::GetRequest),
-                    quote!(crate::request::GetRequest<#entity>),
+                    quote!(::graph_odata_runtime::request::GetRequest),
+                    quote!(::graph_odata_runtime::request::GetRequest<#entity>),
                     call,
                 ),
                 _ => (
                     quote!(count),
-                    quote!(crate::request::CountRequest),
-                    quote!(crate::request::CountRequest),
+                    quote!(::graph_odata_runtime::request::CountRequest),
+                    quote!(::graph_odata_runtime::request::CountRequest),
                     quote! {
                         let body = #call?;
-                        crate::request::read_count(body).await
+                        ::graph_odata_runtime::__private::read_count(body).await
                     },
                 ),
             };
@@ -465,13 +471,15 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
                 #(#[doc = #doc_lines])*
                 pub fn #method(&self) -> #returns {
                     #prologue
+                    let client = self.client.clone();
                     #request::new(
-                        self.client.clone(),
+                        #transport
                         #op_name,
                         &[#(#allowed),*],
-                        std::sync::Arc::new(move |client: crate::Client, query: crate::query::Query| {
+                        std::sync::Arc::new(move |query: ::graph_odata_runtime::query::Query| {
+                            let client = client.clone();
                             #(let #key_fields = #key_fields.clone();)*
-                            crate::request::boxed(async move {
+                            ::graph_odata_runtime::__private::boxed(async move {
                                 #checks
                                 #bind
                                 #(#setters)*
@@ -504,15 +512,16 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
             }
             quote! {
                 #(#[doc = #doc_lines])*
-                pub fn #method(&self, #param) -> crate::request::SendRequest<#entity> {
+                pub fn #method(&self, #param) -> ::graph_odata_runtime::request::SendRequest<#entity> {
                     #prologue
                     #body_init
-                    crate::request::SendRequest::new(
-                        self.client.clone(),
-                        std::sync::Arc::new(move |client: crate::Client, _query: crate::query::Query| {
+                    let client = self.client.clone();
+                    ::graph_odata_runtime::request::SendRequest::new(
+                        std::sync::Arc::new(move |_query: ::graph_odata_runtime::query::Query| {
+                            let client = client.clone();
                             #(let #key_fields = #key_fields.clone();)*
                             let body = body.clone();
-                            crate::request::boxed(async move {
+                            ::graph_odata_runtime::__private::boxed(async move {
                                 #checks
                                 #bind
                                 let builder = builder.body(body);
@@ -525,13 +534,14 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
         }
         Verb::Delete => quote! {
             #(#[doc = #doc_lines])*
-            pub fn delete(&self) -> crate::request::SendRequest<()> {
+            pub fn delete(&self) -> ::graph_odata_runtime::request::SendRequest<()> {
                 #prologue
-                crate::request::SendRequest::new(
-                    self.client.clone(),
-                    std::sync::Arc::new(move |client: crate::Client, _query: crate::query::Query| {
+                let client = self.client.clone();
+                ::graph_odata_runtime::request::SendRequest::new(
+                    std::sync::Arc::new(move |_query: ::graph_odata_runtime::query::Query| {
+                        let client = client.clone();
                         #(let #key_fields = #key_fields.clone();)*
-                        crate::request::boxed(async move {
+                        ::graph_odata_runtime::__private::boxed(async move {
                             #checks
                             #bind
                             client.transport().call(#op_name, builder.send()).await

@@ -296,7 +296,10 @@ fn element_shape(model: &Model, types: &TypeSet, type_ref: &TypeRef, owner: &str
         Some(TypeKind::Enum(e)) => {
             let name = types.rust_type(&type_ref.name);
             if e.is_flags {
-                plain(quote!(crate::codec::FlagSet<#name>), false)
+                plain(
+                    quote!(::graph_odata_runtime::__private::codec::FlagSet<#name>),
+                    false,
+                )
             } else {
                 plain(name, false)
             }
@@ -382,13 +385,13 @@ fn field_code(model: &Model, types: &TypeSet, owner: &str, field: &Field) -> Fie
         (quote!(Option<#element>), "option")
     };
     let with = match (helper, mode) {
-        (Some(h), m) => Some(format!("crate::codec::{h}::{m}")),
-        (None, "nullable") => Some("crate::codec::nullable".to_string()),
+        (Some(h), m) => Some(format!("::graph_odata_runtime::__private::codec::{h}::{m}")),
+        (None, "nullable") => Some("::graph_odata_runtime::__private::codec::nullable".to_string()),
         _ => None,
     };
     let serde_attr = match &with {
-        Some(path) if path == "crate::codec::nullable" => quote! {
-            #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::codec::nullable::deserialize")]
+        Some(path) if path == "::graph_odata_runtime::__private::codec::nullable" => quote! {
+            #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none", deserialize_with = "::graph_odata_runtime::__private::codec::nullable::deserialize")]
         },
         Some(path) => {
             // schemars reads `serde(with)` as a type path; tell it the field's real type.
@@ -920,7 +923,7 @@ fn open_enum(
             }
         }
 
-        impl crate::codec::FlagMember for #name {}
+        impl ::graph_odata_runtime::__private::codec::FlagMember for #name {}
 
         impl ::schemars::JsonSchema for #name {
             fn schema_name() -> ::std::borrow::Cow<'static, str> {

@@ -7,9 +7,7 @@
 
 use std::path::Path;
 
-use graph_odata_codegen::csdl::{
-    read_bytes, read_str, CsdlErrorKind, Model, MAX_NESTING_DEPTH,
-};
+use graph_odata_codegen::csdl::{read_bytes, read_str, CsdlErrorKind, Model, MAX_NESTING_DEPTH};
 use graph_odata_codegen::slice::{slice_file, SliceError};
 use proptest::prelude::*;
 

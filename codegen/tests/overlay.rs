@@ -9,9 +9,7 @@ use std::path::PathBuf;
 use graph_odata_codegen::capabilities::EXPOSED;
 use graph_odata_codegen::csdl::{read_file, read_str, Model};
 use graph_odata_codegen::generate::generate;
-use graph_odata_codegen::operations::{
-    navigations, operations, operations_with, WalkOptions,
-};
+use graph_odata_codegen::operations::{navigations, operations, operations_with, WalkOptions};
 
 fn spec(name: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec")).join(name)

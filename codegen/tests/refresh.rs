@@ -8,9 +8,7 @@ use std::process::Command;
 
 use graph_odata_codegen::diff::{ChangeKind, Impact};
 use graph_odata_codegen::golden::line_diff;
-use graph_odata_codegen::refresh::{
-    refresh, spec_outputs, RefreshError, RefreshOptions,
-};
+use graph_odata_codegen::refresh::{refresh, spec_outputs, RefreshError, RefreshOptions};
 use graph_odata_codegen::rust_models::field_name;
 use graph_odata_codegen::rust_names::{type_name, variant_name};
 use support::*;

@@ -6,9 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use graph_odata_codegen::slice::{
-    slice_file, verify_self_contained, SliceError, SliceSummary,
-};
+use graph_odata_codegen::slice::{slice_file, verify_self_contained, SliceError, SliceSummary};
 
 const V1: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

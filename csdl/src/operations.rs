@@ -636,17 +636,15 @@ fn name_operations(model: &Model, operations: &mut [ApiOperation]) -> Result<(),
             .join("_");
         if let Some(other) = seen.insert(id.clone(), op.path.clone()) {
             let (location, element) = navigation_element(model, &op.segments);
-            return Err(OperationsError::DuplicateId(Box::new(
-                crate::CsdlError {
-                    location,
-                    element,
-                    kind: crate::CsdlErrorKind::RustName(format!(
+            return Err(OperationsError::DuplicateId(Box::new(crate::CsdlError {
+                location,
+                element,
+                kind: crate::CsdlErrorKind::RustName(format!(
                     "`{}` and `{other}` would both be the operation `{id}` (expose only one of \
                      them in the overlay)",
                     op.path
                 )),
-                },
-            )));
+            })));
         }
         op.id = id;
     }

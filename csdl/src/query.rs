@@ -79,7 +79,10 @@ mod tests {
     #[test]
     fn parameters_round_trip_case_insensitively() {
         for option in QueryOption::ALL {
-            assert_eq!(QueryOption::from_parameter(option.parameter()), Some(option));
+            assert_eq!(
+                QueryOption::from_parameter(option.parameter()),
+                Some(option)
+            );
             let upper = option.parameter().to_ascii_uppercase();
             assert_eq!(QueryOption::from_parameter(&upper), Some(option));
         }

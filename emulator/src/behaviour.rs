@@ -12,8 +12,8 @@
 //! - the data present at start-up: workspace `default` and a few plugins.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use graph_odata_csdl::Property;
 use graph_odata_csdl::operations::simple_name;
+use graph_odata_csdl::Property;
 use serde_json::{json, Map, Value};
 
 use crate::body::Mode;

@@ -874,9 +874,7 @@ fn ensure_single(app: &App, route: &Route, id: CollectionId) -> Record {
         .pattern
         .last()
         .map(|s| match s {
-            graph_odata_csdl::operations::Segment::Navigation { name, .. } => {
-                name.clone()
-            }
+            graph_odata_csdl::operations::Segment::Navigation { name, .. } => name.clone(),
             graph_odata_csdl::operations::Segment::Key(k) => k.name.clone(),
         })
         .unwrap_or_default();

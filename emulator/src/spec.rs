@@ -16,12 +16,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use graph_odata_csdl::{
-    self as csdl, find_annotation, CsdlError, Model, Property, TypeKind, TypeRef,
-};
 use graph_odata_csdl::operations::{
     operations, operations_with, render_path, simple_name, ApiOperation, OperationsError, Segment,
     Verb, WalkOptions,
+};
+use graph_odata_csdl::{
+    self as csdl, find_annotation, CsdlError, Model, Property, TypeKind, TypeRef,
 };
 
 use crate::odata::{EntityShape, PropertyKind};

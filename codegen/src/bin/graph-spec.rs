@@ -137,16 +137,15 @@ fn run_embed(args: &EmbedArgs) -> ExitCode {
         graph_odata_codegen::embed::embed(&host, &fragment).map_err(|e| e.to_string())
     });
     match result {
-        Ok(text) => match graph_odata_codegen::slice::write_atomically(
-            &args.output,
-            text.as_bytes(),
-        ) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("graph-spec embed: error: {err}");
-                ExitCode::from(1)
+        Ok(text) => {
+            match graph_odata_codegen::slice::write_atomically(&args.output, text.as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("graph-spec embed: error: {err}");
+                    ExitCode::from(1)
+                }
             }
-        },
+        }
         Err(err) => {
             eprintln!("graph-spec embed: error: {err}");
             ExitCode::from(2)
@@ -306,10 +305,8 @@ fn run_openapi(args: &OpenapiArgs) -> ExitCode {
         }
     };
     let written = match &args.output {
-        Some(path) => {
-            graph_odata_codegen::slice::write_atomically(path, text.as_bytes())
-                .map_err(|e| e.to_string())
-        }
+        Some(path) => graph_odata_codegen::slice::write_atomically(path, text.as_bytes())
+            .map_err(|e| e.to_string()),
         None => std::io::stdout()
             .lock()
             .write_all(text.as_bytes())

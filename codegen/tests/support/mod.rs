@@ -6,9 +6,7 @@
 use std::path::PathBuf;
 
 use graph_odata_codegen::embed::embed;
-use graph_odata_codegen::refresh::{
-    refresh, spec_outputs, RefreshOptions, RefreshReport,
-};
+use graph_odata_codegen::refresh::{refresh, spec_outputs, RefreshOptions, RefreshReport};
 
 pub fn spec_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec"))

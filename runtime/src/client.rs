@@ -1,5 +1,7 @@
-//! [`Client`] and its [`ClientBuilder`].
+//! [`ClientBuilder`]: the settings every generated client is built from, and the macro that
+//! defines a generated crate's `Client` on top of the runtime.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,83 +13,30 @@ use crate::retry::{Pacing, RetryPolicy};
 use crate::transport::Transport;
 use crate::Error;
 
-/// Microsoft Graph's beta endpoint (global service; Security Copilot is not in national clouds).
-pub const DEFAULT_BASE_URL: &str = "https://graph.microsoft.com/beta";
+/// Microsoft Graph's beta endpoint.
+pub const GRAPH_BETA: &str = "https://graph.microsoft.com/beta";
+/// Microsoft Graph's v1.0 endpoint.
+pub const GRAPH_V1: &str = "https://graph.microsoft.com/v1.0";
 /// Default time limit for one request, as in Microsoft's SDKs.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
 /// Default time limit for establishing a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default largest response body the client reads: 32 MiB, far above any Security Copilot
-/// response (a full page of sessions is tens of KiB) and small enough that a hostile or broken
-/// server cannot exhaust memory. See [`ClientBuilder::max_response_body_bytes`].
+/// Default largest response body the client reads: 32 MiB, far above any Graph page of
+/// entities (tens of KiB) and small enough that a hostile or broken server cannot exhaust
+/// memory. See [`ClientBuilder::max_response_body_bytes`].
 pub const DEFAULT_MAX_RESPONSE_BODY_BYTES: u64 = 32 * 1024 * 1024;
 
-/// A Security Copilot client: cheap to clone (an `Arc` inside), `Send + Sync`.
-///
-/// Start from [`Client::builder`]; reach resources through handles that read like the URL:
-/// `client.workspace("default").sessions().list()`.
-#[derive(Clone)]
-pub struct Client {
-    inner: Arc<crate::generated::Client>,
+/// What a generated crate's `Client` is made from (implemented by the client macro).
+#[doc(hidden)]
+pub trait FromTransport: Sized {
+    /// Wraps a built transport (and the `reqwest::Client` under it).
+    fn from_transport(base_url: &str, http: reqwest::Client, transport: Transport) -> Self;
 }
 
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("transport", self.transport())
-            .finish()
-    }
-}
-
-impl Client {
-    /// A builder with Graph's defaults.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// The generated (progenitor) client, for operations by their raw names
-    /// (`client.raw().list_workspace_sessions().workspace_id("default").send()`). Requests made through it
-    /// still go through this client's auth, retries and tracing.
-    pub fn raw(&self) -> &crate::generated::Client {
-        &self.inner
-    }
-
-    pub(crate) fn transport(&self) -> &Transport {
-        progenitor_client::ClientInfo::inner(self.inner.as_ref())
-    }
-
-    /// The client-wide throttle gate and its pacing state (shared by every clone), e.g.
-    /// [`ThrottleGate::paced_rate`](crate::retry::ThrottleGate::paced_rate) to see the rate
-    /// the client currently sends at after a `429`.
-    pub fn throttle_gate(&self) -> &crate::retry::ThrottleGate {
-        self.transport().throttle_gate()
-    }
-
-    /// The base URL.
-    pub fn base_url(&self) -> &Url {
-        self.transport().base_url()
-    }
-
-    /// Resumes a listing from a saved `@odata.nextLink` (see [`crate::paging::Page::next_link`]).
-    /// The link must be on the client's origin; the token is never sent anywhere else.
-    pub fn resume<T>(
-        &self,
-        next_link: impl Into<String>,
-    ) -> futures::stream::BoxStream<'static, Result<crate::paging::Page<T>, Error>>
-    where
-        T: serde::de::DeserializeOwned + Send + 'static,
-    {
-        let client = self.clone();
-        let url = next_link.into();
-        let first = Box::pin(async move { client.transport().get_json("resume", &url).await });
-        let max_pages = self.transport().max_pages();
-        crate::paging::pages(self.clone(), "resume", first, max_pages)
-    }
-}
-
-/// Configures a [`Client`].
-pub struct ClientBuilder {
+/// Configures a client `C` (a generated crate's `Client`; start from its `Client::builder()`).
+pub struct ClientBuilder<C> {
     base_url: String,
+    user_agent: &'static str,
     credential: Option<Arc<dyn TokenProvider>>,
     application: Option<String>,
     timeout: Duration,
@@ -98,12 +47,17 @@ pub struct ClientBuilder {
     token_refresh_skew: Option<Duration>,
     max_response_body_bytes: u64,
     max_pages: Option<u64>,
+    client: PhantomData<fn() -> C>,
 }
 
-impl Default for ClientBuilder {
-    fn default() -> Self {
+impl<C> ClientBuilder<C> {
+    /// A builder with Graph's defaults, for the API at `default_base_url`, sending
+    /// `user_agent` (`name/version` of the generated crate).
+    #[doc(hidden)]
+    pub fn new(default_base_url: &str, user_agent: &'static str) -> Self {
         ClientBuilder {
-            base_url: DEFAULT_BASE_URL.to_string(),
+            base_url: default_base_url.to_string(),
+            user_agent,
             credential: None,
             application: None,
             timeout: DEFAULT_TIMEOUT,
@@ -114,11 +68,12 @@ impl Default for ClientBuilder {
             token_refresh_skew: None,
             max_response_body_bytes: DEFAULT_MAX_RESPONSE_BODY_BYTES,
             max_pages: None,
+            client: PhantomData,
         }
     }
 }
 
-impl std::fmt::Debug for ClientBuilder {
+impl<C> std::fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
@@ -135,7 +90,7 @@ impl std::fmt::Debug for ClientBuilder {
     }
 }
 
-impl ClientBuilder {
+impl<C: FromTransport> ClientBuilder<C> {
     /// The token provider (see [`crate::auth`]). Without one, requests carry no `Authorization`.
     pub fn credential(mut self, provider: impl TokenProvider) -> Self {
         self.credential = Some(Arc::new(provider));
@@ -148,13 +103,15 @@ impl ClientBuilder {
         self
     }
 
-    /// The API root, default `https://graph.microsoft.com/beta` (an emulator's URL in tests).
+    /// The API root (default: the generated crate's, e.g. [`GRAPH_BETA`]; an emulator's URL in
+    /// tests).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
     }
 
-    /// An application id appended to the user agent (`graph-security-copilot/0.1.0 my-app/2.0`).
+    /// An application id appended to the user agent (`graph-security-copilot/0.1.0 my-app/2.0`:
+    /// the generated crate's name and version, then this).
     pub fn application(mut self, application: impl Into<String>) -> Self {
         self.application = Some(application.into());
         self
@@ -221,7 +178,7 @@ impl ClientBuilder {
     }
 
     /// Builds the client.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(self) -> Result<C, Error> {
         let trimmed = self.base_url.trim_end_matches('/');
         let base_url = Url::parse(trimmed)
             .map_err(|e| Error::InvalidRequest(format!("invalid base URL {trimmed:?}: {e}")))?;
@@ -230,7 +187,7 @@ impl ClientBuilder {
                 "base URL {trimmed:?} is not http(s)"
             )));
         }
-        let mut agent = format!("graph-security-copilot/{}", env!("CARGO_PKG_VERSION"));
+        let mut agent = self.user_agent.to_string();
         if let Some(application) = &self.application {
             agent.push(' ');
             agent.push_str(application);
@@ -240,6 +197,11 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
+                // reqwest's `rustls-no-provider`: rustls needs a process-wide crypto provider.
+                // Install ring's unless the application installed one already (then that one
+                // is used, and this returns an error that is not ours to report).
+                #[cfg(feature = "rustls")]
+                let _ = rustls::crypto::ring::default_provider().install_default();
                 let origin = base_url.origin();
                 reqwest::Client::builder()
                     .timeout(self.timeout)
@@ -278,9 +240,122 @@ impl ClientBuilder {
                 max_pages: self.max_pages,
             },
         );
-        let inner = crate::generated::Client::new_with_client(trimmed, http, transport);
-        Ok(Client {
-            inner: Arc::new(inner),
-        })
+        Ok(C::from_transport(trimmed, http, transport))
     }
+}
+
+/// Defines a generated crate's `Client`: the progenitor client `$raw` (whose inner type is
+/// [`Transport`]) behind an `Arc`, its builder, and the progenitor hooks that route every
+/// request through the transport (auth, retries, throttling, limits, tracing).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __define_client {
+    (title: $title:literal, default_base_url: $url:expr, raw: $raw:ty $(,)?) => {
+        #[doc = concat!("A ", $title, " client: cheap to clone (an `Arc` inside), `Send + Sync`.")]
+        ///
+        /// Start from [`Client::builder`]; reach resources through handles that read like the
+        /// URL. Every request goes through one transport: auth, retries, client-wide
+        /// throttling, response limits and tracing.
+        #[derive(Clone)]
+        pub struct Client {
+            raw: ::std::sync::Arc<$raw>,
+        }
+
+        /// Configures a [`Client`]: credential, base URL, timeouts, retries, pacing, limits.
+        pub type ClientBuilder = $crate::ClientBuilder<Client>;
+
+        impl ::std::fmt::Debug for Client {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Client")
+                    .field("transport", self.transport())
+                    .finish()
+            }
+        }
+
+        impl Client {
+            /// A builder with Graph's defaults.
+            pub fn builder() -> ClientBuilder {
+                $crate::ClientBuilder::new(
+                    $url,
+                    concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
+                )
+            }
+
+            /// The generated (progenitor) client, for operations by their raw operation ids.
+            /// Requests made through it still go through this client's transport.
+            #[doc(hidden)]
+            pub fn raw(&self) -> &$raw {
+                &self.raw
+            }
+
+            #[doc(hidden)]
+            pub fn transport(&self) -> &$crate::__private::Transport {
+                $crate::__private::progenitor_client::ClientInfo::inner(self.raw.as_ref())
+            }
+
+            /// The client-wide throttle gate and its pacing state (shared by every clone),
+            /// e.g. [`ThrottleGate::paced_rate`]($crate::retry::ThrottleGate::paced_rate) to
+            /// see the rate the client currently sends at after a `429`.
+            pub fn throttle_gate(&self) -> &$crate::retry::ThrottleGate {
+                self.transport().throttle_gate()
+            }
+
+            /// The base URL.
+            pub fn base_url(&self) -> &$crate::__private::Url {
+                self.transport().base_url()
+            }
+
+            /// Resumes a listing from a saved `@odata.nextLink` (see
+            /// [`Page::next_link`]($crate::Page::next_link)). The link must be on the client's
+            /// origin; the token is never sent anywhere else. Query options in the link are
+            /// checked at run time, as the server sent them.
+            pub fn resume<T>(
+                &self,
+                next_link: impl Into<String>,
+            ) -> $crate::__private::BoxStream<'static, Result<$crate::Page<T>, $crate::Error>>
+            where
+                T: $crate::__private::DeserializeOwned + Send + 'static,
+            {
+                $crate::__private::resume(self.transport(), next_link.into())
+            }
+        }
+
+        impl $crate::__private::FromTransport for Client {
+            fn from_transport(
+                base_url: &str,
+                http: $crate::__private::reqwest::Client,
+                transport: $crate::__private::Transport,
+            ) -> Self {
+                Client {
+                    raw: ::std::sync::Arc::new(<$raw>::new_with_client(base_url, http, transport)),
+                }
+            }
+        }
+
+        impl $crate::__private::progenitor_client::ClientHooks<$crate::__private::Transport>
+            for $raw
+        {
+            async fn pre<E>(
+                &self,
+                request: &mut $crate::__private::reqwest::Request,
+                _info: &$crate::__private::progenitor_client::OperationInfo,
+            ) -> Result<(), $crate::__private::progenitor_client::Error<E>> {
+                $crate::__private::hook_pre(
+                    $crate::__private::progenitor_client::ClientInfo::inner(self),
+                    request,
+                )
+                .await
+            }
+
+            async fn exec(
+                &self,
+                request: $crate::__private::reqwest::Request,
+                _info: &$crate::__private::progenitor_client::OperationInfo,
+            ) -> $crate::__private::reqwest::Result<$crate::__private::reqwest::Response> {
+                $crate::__private::progenitor_client::ClientInfo::inner(self)
+                    .execute(request)
+                    .await
+            }
+        }
+    };
 }

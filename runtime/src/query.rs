@@ -68,42 +68,7 @@ impl From<&str> for FieldList {
     }
 }
 
-/// An OData system query option.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum QueryOption {
-    /// `$top`.
-    Top,
-    /// `$skip`.
-    Skip,
-    /// `$search`.
-    Search,
-    /// `$filter`.
-    Filter,
-    /// `$count`.
-    Count,
-    /// `$orderby`.
-    OrderBy,
-    /// `$select`.
-    Select,
-    /// `$expand`.
-    Expand,
-}
-
-impl QueryOption {
-    /// The query parameter name.
-    pub fn parameter(self) -> &'static str {
-        match self {
-            QueryOption::Top => "$top",
-            QueryOption::Skip => "$skip",
-            QueryOption::Search => "$search",
-            QueryOption::Filter => "$filter",
-            QueryOption::Count => "$count",
-            QueryOption::OrderBy => "$orderby",
-            QueryOption::Select => "$select",
-            QueryOption::Expand => "$expand",
-        }
-    }
-}
+pub use graph_odata_csdl::query::QueryOption;
 
 /// The query options of one request. Which ones an operation accepts comes from the spec; a
 /// request that sets another fails with [`crate::Error::InvalidRequest`] before anything is sent.

@@ -316,21 +316,52 @@ mod tests {
 
 #[cfg(test)]
 mod flag_tests {
-    use super::FlagSet;
-    use crate::models::PluginAuthTypes;
+    use super::{FlagMember, FlagSet};
+    use std::fmt;
+
+    /// An open flags enum as the generator writes them (known members + kept unknowns).
+    #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    enum AuthTypes {
+        Basic,
+        Aad,
+        Unrecognized(String),
+    }
+
+    impl From<&str> for AuthTypes {
+        fn from(text: &str) -> Self {
+            match text {
+                "basic" => AuthTypes::Basic,
+                "aad" => AuthTypes::Aad,
+                other => AuthTypes::Unrecognized(other.to_string()),
+            }
+        }
+    }
+
+    impl fmt::Display for AuthTypes {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(match self {
+                AuthTypes::Basic => "basic",
+                AuthTypes::Aad => "aad",
+                AuthTypes::Unrecognized(other) => other,
+            })
+        }
+    }
+
+    impl FlagMember for AuthTypes {}
 
     #[test]
     fn flag_sets_read_and_write_comma_separated_members() {
-        let set: FlagSet<PluginAuthTypes> =
-            serde_json::from_str("\"basic, aad,someNewFlag\"").unwrap();
-        assert!(set.contains(&PluginAuthTypes::Basic));
-        assert!(set.contains(&PluginAuthTypes::Aad));
-        assert!(set.contains(&PluginAuthTypes::Unrecognized("someNewFlag".to_string())));
+        let set: FlagSet<AuthTypes> = serde_json::from_str("\"basic, aad,someNewFlag\"").unwrap();
+        assert!(set.0.contains(&AuthTypes::Basic));
+        assert!(set.0.contains(&AuthTypes::Aad));
+        assert!(set
+            .0
+            .contains(&AuthTypes::Unrecognized("someNewFlag".to_string())));
         assert_eq!(
             serde_json::to_string(&set).unwrap(),
             "\"basic,aad,someNewFlag\""
         );
-        let empty: FlagSet<PluginAuthTypes> = serde_json::from_str("\"\"").unwrap();
+        let empty: FlagSet<AuthTypes> = serde_json::from_str("\"\"").unwrap();
         assert_eq!(empty, FlagSet::default());
     }
 }

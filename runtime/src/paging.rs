@@ -9,7 +9,7 @@ use std::pin::Pin;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::client::Client;
+use crate::transport::Transport;
 use crate::Error;
 
 /// One page of a collection.
@@ -29,7 +29,7 @@ pub struct Page<T> {
     #[schemars(with = "Option<i64>")]
     pub count: Option<i64>,
     /// The URL of the next page; `None` on the last page. Save it to resume later with
-    /// [`Client::resume`].
+    /// a generated `Client::resume`.
     #[serde(
         rename = "@odata.nextLink",
         default,
@@ -71,7 +71,7 @@ type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>
 /// `max_pages` pages ends with [`Error::PageLimit`]. The links followed are remembered as
 /// 64-bit keyed hashes (8 bytes a page, not the URLs).
 pub(crate) fn pages<T>(
-    client: Client,
+    transport: Transport,
     operation: &'static str,
     first: PageFuture<T>,
     max_pages: Option<u64>,
@@ -98,16 +98,11 @@ where
         hasher: RandomState::new(),
     };
     stream::unfold(walk, move |mut walk| {
-        let client = client.clone();
+        let transport = transport.clone();
         async move {
             let result = match std::mem::replace(&mut walk.state, State::Done) {
                 State::First(future) => future.await,
-                State::Next(url) => {
-                    client
-                        .transport()
-                        .get_json::<Page<T>>(operation, &url)
-                        .await
-                }
+                State::Next(url) => transport.get_json::<Page<T>>(operation, &url).await,
                 State::Done => return None,
             };
             match result {
@@ -154,4 +149,18 @@ where
         .map_ok(|page| stream::iter(page.value.into_iter().map(Ok)))
         .try_flatten()
         .boxed()
+}
+
+/// Resumes a listing from a saved `@odata.nextLink` (a generated `Client::resume`).
+pub fn resume<T>(
+    transport: &Transport,
+    next_link: String,
+) -> BoxStream<'static, Result<Page<T>, Error>>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
+    let first_transport = transport.clone();
+    let first = Box::pin(async move { first_transport.get_json("resume", &next_link).await });
+    let max_pages = transport.max_pages();
+    pages(transport.clone(), "resume", first, max_pages)
 }

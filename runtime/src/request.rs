@@ -9,14 +9,14 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use futures::stream::{BoxStream, Stream};
 
-use crate::client::Client;
 use crate::paging::{self, Page};
 use crate::query::{FieldList, IntoFilter, Query, QueryOption};
+use crate::transport::Transport;
 use crate::Error;
 
-/// How a builder runs its operation: the generated handle supplies it.
-pub(crate) type Exec<R> =
-    Arc<dyn Fn(Client, Query) -> BoxFuture<'static, Result<R, Error>> + Send + Sync>;
+/// How a builder runs its operation with the query options set: the generated handle supplies
+/// it (capturing its client).
+pub type Exec<R> = Arc<dyn Fn(Query) -> BoxFuture<'static, Result<R, Error>> + Send + Sync>;
 
 /// Rejects ids that cannot name a resource: empty, `.` or `..` (which URLs resolve away), or
 /// containing control characters. Other characters (`/ ? # %` included) are percent-encoded into
@@ -53,7 +53,7 @@ macro_rules! query_setters {
 
 /// A list operation: set query options, then iterate items (`Stream`), pages, or one page.
 pub struct ListRequest<T> {
-    client: Client,
+    transport: Transport,
     operation: &'static str,
     allowed: &'static [QueryOption],
     query: Query,
@@ -75,14 +75,16 @@ impl<T> ListRequest<T>
 where
     T: serde::de::DeserializeOwned + Send + 'static,
 {
-    pub(crate) fn new(
-        client: Client,
+    /// Made by generated handles.
+    #[doc(hidden)]
+    pub fn new(
+        transport: Transport,
         operation: &'static str,
         allowed: &'static [QueryOption],
         exec: Exec<Page<T>>,
     ) -> Self {
         ListRequest {
-            client,
+            transport,
             operation,
             allowed,
             query: Query::default(),
@@ -101,8 +103,7 @@ where
     }
 
     fn page_limit(&self) -> Option<u64> {
-        self.max_pages
-            .or_else(|| self.client.transport().max_pages())
+        self.max_pages.or_else(|| self.transport.max_pages())
     }
 
     query_setters! {
@@ -158,7 +159,7 @@ where
         if let Err(error) = self.query.check(self.operation, self.allowed) {
             return Box::pin(async move { Err(error) });
         }
-        (self.exec)(self.client.clone(), self.query.clone())
+        (self.exec)(self.query.clone())
     }
 
     /// Fetches the first page only.
@@ -170,7 +171,7 @@ where
     pub fn pages(self) -> BoxStream<'static, Result<Page<T>, Error>> {
         let first = self.first_page();
         let limit = self.page_limit();
-        paging::pages(self.client, self.operation, first, limit)
+        paging::pages(self.transport, self.operation, first, limit)
     }
 
     /// All items across pages, lazily (the same as polling the request as a `Stream`).
@@ -191,7 +192,7 @@ where
             let first = this.first_page();
             let limit = this.page_limit();
             this.started = Some(paging::items(paging::pages(
-                this.client.clone(),
+                this.transport.clone(),
                 this.operation,
                 first,
                 limit,
@@ -206,7 +207,6 @@ where
 
 /// Reading one entity: `$select` / `$expand` as the spec allows.
 pub struct GetRequest<T> {
-    client: Client,
     operation: &'static str,
     allowed: &'static [QueryOption],
     query: Query,
@@ -214,14 +214,10 @@ pub struct GetRequest<T> {
 }
 
 impl<T: Send + 'static> GetRequest<T> {
-    pub(crate) fn new(
-        client: Client,
-        operation: &'static str,
-        allowed: &'static [QueryOption],
-        exec: Exec<T>,
-    ) -> Self {
+    /// Made by generated handles.
+    #[doc(hidden)]
+    pub fn new(operation: &'static str, allowed: &'static [QueryOption], exec: Exec<T>) -> Self {
         GetRequest {
-            client,
             operation,
             allowed,
             query: Query::default(),
@@ -246,7 +242,7 @@ impl<T: Send + 'static> GetRequest<T> {
         if let Err(error) = self.query.check(self.operation, self.allowed) {
             return Box::pin(async move { Err(error) });
         }
-        (self.exec)(self.client, self.query)
+        (self.exec)(self.query)
     }
 }
 
@@ -260,18 +256,19 @@ impl<T: Send + 'static> IntoFuture for GetRequest<T> {
 
 /// A request with a body and no query options (create, update), or neither (delete).
 pub struct SendRequest<R> {
-    client: Client,
     exec: Exec<R>,
 }
 
 impl<R: Send + 'static> SendRequest<R> {
-    pub(crate) fn new(client: Client, exec: Exec<R>) -> Self {
-        SendRequest { client, exec }
+    /// Made by generated handles.
+    #[doc(hidden)]
+    pub fn new(exec: Exec<R>) -> Self {
+        SendRequest { exec }
     }
 
     /// Sends the request.
     pub fn send(self) -> BoxFuture<'static, Result<R, Error>> {
-        (self.exec)(self.client, Query::default())
+        (self.exec)(Query::default())
     }
 }
 
@@ -285,7 +282,6 @@ impl<R: Send + 'static> IntoFuture for SendRequest<R> {
 
 /// `GET .../$count`: the number of items, optionally filtered.
 pub struct CountRequest {
-    client: Client,
     operation: &'static str,
     allowed: &'static [QueryOption],
     query: Query,
@@ -293,15 +289,10 @@ pub struct CountRequest {
 }
 
 impl CountRequest {
-    #[allow(dead_code)] // used when the spec allows a `/$count` operation
-    pub(crate) fn new(
-        client: Client,
-        operation: &'static str,
-        allowed: &'static [QueryOption],
-        exec: Exec<u64>,
-    ) -> Self {
+    /// Made by generated handles.
+    #[doc(hidden)]
+    pub fn new(operation: &'static str, allowed: &'static [QueryOption], exec: Exec<u64>) -> Self {
         CountRequest {
-            client,
             operation,
             allowed,
             query: Query::default(),
@@ -326,7 +317,7 @@ impl CountRequest {
         if let Err(error) = self.query.check(self.operation, self.allowed) {
             return Box::pin(async move { Err(error) });
         }
-        (self.exec)(self.client, self.query)
+        (self.exec)(self.query)
     }
 }
 
@@ -339,8 +330,7 @@ impl IntoFuture for CountRequest {
 }
 
 /// Reads a `text/plain` count body.
-#[allow(dead_code)] // used when the spec allows a `/$count` operation
-pub(crate) async fn read_count(body: progenitor_client::ByteStream) -> Result<u64, Error> {
+pub async fn read_count(body: progenitor_client::ByteStream) -> Result<u64, Error> {
     use futures::TryStreamExt;
     let chunks: Vec<bytes::Bytes> =
         body.into_inner()
@@ -360,7 +350,7 @@ pub(crate) async fn read_count(body: progenitor_client::ByteStream) -> Result<u6
 }
 
 /// Boxes an async block as an [`Exec`] result (used by generated handles).
-pub(crate) fn boxed<R, F>(future: F) -> BoxFuture<'static, Result<R, Error>>
+pub fn boxed<R, F>(future: F) -> BoxFuture<'static, Result<R, Error>>
 where
     F: Future<Output = Result<R, Error>> + Send + 'static,
 {

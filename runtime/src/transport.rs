@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode};
 use tracing::Instrument;
@@ -84,7 +84,8 @@ pub(crate) struct Limits {
     pub max_pages: Option<u64>,
 }
 
-/// Settings shared by every request of a [`crate::Client`] and its clones.
+/// Settings shared by every request of a generated crate's `Client` and its clones: the HTTP
+/// client, base URL, token cache, retry policy, throttle gate and limits.
 pub struct Transport {
     shared: Arc<Shared>,
 }
@@ -144,7 +145,7 @@ impl Transport {
     }
 
     /// The most pages a listing follows by default (`None`: no limit).
-    pub(crate) fn max_pages(&self) -> Option<u64> {
+    pub fn max_pages(&self) -> Option<u64> {
         self.shared.limits.max_pages
     }
 
@@ -241,7 +242,7 @@ impl Transport {
 
     /// Sends with retries (429/503/504 per the policy, one token refresh on 401), buffering the
     /// body so errors can keep it.
-    async fn execute(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+    pub async fn execute(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
         let context = CallContext::current();
         let method = request.method().clone();
         let started = Instant::now();
@@ -412,7 +413,7 @@ impl Transport {
 
     /// Runs one logical call of the generated client: a fresh client request id, a tracing span,
     /// and progenitor's result mapped to [`Error`].
-    pub(crate) async fn call<T, F>(&self, operation: &'static str, call: F) -> Result<T, Error>
+    pub async fn call<T, F>(&self, operation: &'static str, call: F) -> Result<T, Error>
     where
         F: std::future::Future<
             Output = Result<ResponseValue<T>, progenitor_client::Error<ODataError>>,
@@ -433,7 +434,7 @@ impl Transport {
     }
 
     /// GETs an absolute URL on the API's origin (a saved `@odata.nextLink`) and decodes it.
-    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         operation: &'static str,
         url: &str,
@@ -666,31 +667,22 @@ async fn fail(context: Option<&CallContext>, error: Error) -> reqwest::Result<re
     }
 }
 
-impl ClientHooks<Transport> for crate::generated::Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        match self.inner().prepare(request).await {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                let message = error.to_string();
-                // Keep the typed error for `Transport::call`; callers of the raw generated client
-                // get its message.
-                if let Some(context) = CallContext::current() {
-                    context.with(|s| s.error = Some(error));
-                }
-                Err(progenitor_client::Error::Custom(message))
+/// progenitor's `pre` hook for a generated client: prepares `request` (auth and headers) or
+/// fails it with the typed error kept for [`Transport::call`].
+pub async fn hook_pre<E>(
+    transport: &Transport,
+    request: &mut reqwest::Request,
+) -> Result<(), progenitor_client::Error<E>> {
+    match transport.prepare(request).await {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let message = error.to_string();
+            // Keep the typed error for `Transport::call`; callers of the raw generated client
+            // get its message.
+            if let Some(context) = CallContext::current() {
+                context.with(|s| s.error = Some(error));
             }
+            Err(progenitor_client::Error::Custom(message))
         }
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        _info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner().execute(request).await
     }
 }
