@@ -396,6 +396,8 @@ fn profile(runtime: &tokio::runtime::Runtime, f: &Fixture, spec: &str) {
 }
 
 fn main() {
+    // reqwest is built with `rustls-no-provider` here (the client's TLS is rustls on ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

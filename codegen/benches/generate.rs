@@ -28,21 +28,22 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
 
 fn main() {
     let spec = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec"));
-    let files = spec_files(&spec);
+    let files = spec_files(&spec).expect("generator.json");
+    let config = graph_odata_codegen::config::SpecConfig::read(&spec).expect("generator.json");
     let runs = 15;
     let model = load_spec(&files).expect("spec loads");
-    let (document, _, _) = openapi_for(&model).expect("openapi");
+    let (document, _, _) = openapi_for(&model, &config).expect("openapi");
     let openapi: openapiv3::OpenAPI = serde_json::from_value(document).expect("valid openapi");
 
     let read = time(runs, || load_spec(&files).expect("spec loads"));
-    let emit = time(runs, || openapi_for(&model).expect("openapi"));
+    let emit = time(runs, || openapi_for(&model, &config).expect("openapi"));
     let baseline = time(runs, || {
         let mut generator = progenitor_impl::Generator::default();
         generator.generate_tokens(&openapi).expect("progenitor")
     });
     let whole = time(runs, || {
         let model = load_spec(&files).expect("spec loads");
-        generate(&model).expect("generate")
+        generate(&model, &config).expect("generate")
     });
     println!("generation step on spec/ (median of {runs} runs, release build)");
     println!("  read + resolve CSDL (fragment + overlay) {:>10.2?}", read);

@@ -73,9 +73,10 @@ fn main() {
         ("≥17 MB (beta-sized) + fragment", large),
     ];
 
-    let model = load_spec(&spec_files(&spec_dir())).unwrap();
+    let config = graph_odata_codegen::config::SpecConfig::read(&spec_dir()).unwrap();
+    let model = load_spec(&spec_files(&spec_dir()).expect("generator.json")).unwrap();
     let (generate_wall, generate_cpu) = best(|| {
-        generate(&model).unwrap();
+        generate(&model, &config).unwrap();
     });
     println!("| input | size | refresh (wall) | refresh (CPU) | slice alone | generate alone | refresh / (slice + generate) |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");

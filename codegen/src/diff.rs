@@ -92,7 +92,6 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 use crate::csdl::{read_file, CsdlError, Model, StructuredKind, TypeKind};
-use crate::generate::SPEC_FILES;
 use crate::operations::{operations, ApiOperation, ResponseShape};
 
 /// Whether a change breaks Rust callers of the generated client.
@@ -1197,12 +1196,17 @@ fn diff_operations(old: &[ApiOperation], new: &[ApiOperation], changes: &mut Vec
     }
 }
 
-/// The files a spec input stands for: a spec directory gives its [`SPEC_FILES`] (the overlay
-/// only if present) and ignores `overlay`; a CSDL file gives itself, then `overlay` if given.
+/// The files a spec input stands for: a spec directory gives the fragment and overlay its
+/// `generator.json` names (the overlay only if present) and ignores `overlay`; a CSDL file gives
+/// itself, then `overlay` if given. A directory without a readable `generator.json` gives that
+/// file, so reading it fails naming it.
 pub fn input_files(input: &Path, overlay: Option<&Path>) -> Vec<PathBuf> {
     if input.is_dir() {
-        let mut files = vec![input.join(SPEC_FILES[0])];
-        let spec_overlay = input.join(SPEC_FILES[1]);
+        let Ok(config) = crate::config::SpecConfig::read(input) else {
+            return vec![input.join(crate::config::CONFIG_FILE)];
+        };
+        let mut files = vec![input.join(&config.fragment)];
+        let spec_overlay = input.join(&config.overlay);
         if spec_overlay.is_file() {
             files.push(spec_overlay);
         }

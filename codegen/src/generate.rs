@@ -10,6 +10,7 @@ use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, 
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
+use crate::config::{ConfigError, SpecConfig};
 use crate::csdl::{read_file, CsdlError, Model};
 use crate::openapi::{
     collection_response_name, openapi, FIELD_LIST, ODATA_ERROR, ODATA_ERROR_PARTS,
@@ -17,16 +18,13 @@ use crate::openapi::{
 use crate::operations::{operations, ApiOperation, OperationsError};
 use crate::rust_models::{models, TypeSet};
 
-/// The OData namespace this crate is about.
-pub const API_NAMESPACE: &str = "microsoft.graph.security.securityCopilot";
-
-/// The spec files, in merge order, relative to the spec directory.
-pub const SPEC_FILES: [&str; 2] = ["securityCopilot.csdl.xml", "overlay.xml"];
-
 /// Anything that stops generation.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GenerateError {
+    /// The spec directory's `generator.json` is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The CSDL is malformed or inconsistent.
     #[error(transparent)]
     Csdl(#[from] CsdlError),
@@ -80,30 +78,25 @@ pub fn load_spec(files: &[PathBuf]) -> Result<Model, CsdlError> {
     Model::build_with_overlays(documents, overlays)
 }
 
-/// The spec files of a spec directory.
-pub fn spec_files(spec_dir: &Path) -> Vec<PathBuf> {
-    SPEC_FILES.iter().map(|f| spec_dir.join(f)).collect()
+/// The spec files of a spec directory, as its `generator.json` names them.
+pub fn spec_files(spec_dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    Ok(SpecConfig::read(spec_dir)?.files(spec_dir))
 }
 
 /// The OpenAPI document for a model (what `graph-spec openapi` prints).
 pub fn openapi_for(
     model: &Model,
+    config: &SpecConfig,
 ) -> Result<(serde_json::Value, Vec<ApiOperation>, TypeSet), GenerateError> {
     let ops = operations(model)?;
-    let types = TypeSet::new(model, &[API_NAMESPACE], &ops)?;
-    let document = openapi(
-        model,
-        &types,
-        &ops,
-        "Microsoft Graph beta: Security Copilot",
-        "beta",
-    );
+    let types = TypeSet::new(model, &[config.namespace.as_str()], &ops)?;
+    let document = openapi(model, &types, &ops, config);
     Ok((document, ops, types))
 }
 
 /// Runs the whole pipeline on a model.
-pub fn generate(model: &Model) -> Result<Generated, GenerateError> {
-    let (document, ops, types) = openapi_for(model)?;
+pub fn generate(model: &Model, config: &SpecConfig) -> Result<Generated, GenerateError> {
+    let (document, ops, types) = openapi_for(model, config)?;
     let spec: openapiv3::OpenAPI = serde_json::from_value(document.clone())
         .map_err(|e| GenerateError::OpenApi(e.to_string()))?;
 
@@ -233,12 +226,15 @@ impl VisitMut for PostProcess {
 /// Writes `models.rs`, `client.rs` and `openapi.json`, and prints `cargo:rerun-if-changed` lines so
 /// a no-op rebuild does not run generation again.
 pub fn build_script(spec_dir: &Path, out_dir: &Path) -> Result<Generated, GenerateError> {
-    let files = spec_files(spec_dir);
+    let config_path = spec_dir.join(crate::config::CONFIG_FILE);
+    println!("cargo:rerun-if-changed={}", config_path.display());
+    let config = SpecConfig::read(spec_dir)?;
+    let files = config.files(spec_dir);
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
     }
     let model = load_spec(&files)?;
-    let generated = generate(&model)?;
+    let generated = generate(&model, &config)?;
     let write = |name: &str, contents: &str| -> Result<(), GenerateError> {
         let path = out_dir.join(name);
         std::fs::write(&path, contents).map_err(|source| GenerateError::Io { path, source })

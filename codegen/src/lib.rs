@@ -22,6 +22,7 @@
 
 pub use graph_odata_csdl as csdl;
 pub use graph_odata_csdl::{capabilities, operations};
+pub mod config;
 pub mod diff;
 pub mod embed;
 pub mod generate;

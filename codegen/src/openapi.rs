@@ -28,14 +28,17 @@ pub fn openapi(
     model: &Model,
     types: &TypeSet,
     operations: &[ApiOperation],
-    title: &str,
-    version: &str,
+    config: &crate::config::SpecConfig,
 ) -> Value {
+    let tag = config
+        .namespace
+        .strip_prefix("microsoft.graph.")
+        .unwrap_or(&config.namespace);
     let mut paths = Map::new();
     for op in operations {
         let item = paths.entry(op.path.clone()).or_insert_with(|| json!({}));
         if let Value::Object(item) = item {
-            item.insert(op.method.to_ascii_lowercase(), operation(op));
+            item.insert(op.method.to_ascii_lowercase(), operation(op, tag));
         }
     }
     let mut schemas = Map::new();
@@ -135,11 +138,14 @@ pub fn openapi(
     json!({
         "openapi": "3.0.4",
         "info": {
-            "title": title,
-            "description": "Microsoft Graph beta: microsoft.graph.security.securityCopilot, generated from CSDL by graph-odata-codegen.",
-            "version": version,
+            "title": format!("Microsoft Graph {}: {}", config.version, config.title),
+            "description": format!(
+                "Microsoft Graph {}: {}, generated from CSDL by graph-odata-codegen.",
+                config.version, config.namespace
+            ),
+            "version": config.version,
         },
-        "servers": [ { "url": "https://graph.microsoft.com/beta" } ],
+        "servers": [ { "url": config.base_url() } ],
         "paths": paths,
         "components": {
             "schemas": schemas,
@@ -158,7 +164,7 @@ pub fn schema_ref(name: &str) -> String {
     format!("#/components/schemas/{name}")
 }
 
-fn operation(op: &ApiOperation) -> Value {
+fn operation(op: &ApiOperation, tag: &str) -> Value {
     let mut parameters = Vec::new();
     for segment in &op.segments {
         if let Segment::Key(key) = segment {
@@ -201,7 +207,7 @@ fn operation(op: &ApiOperation) -> Value {
         json!({ "$ref": "#/components/responses/error" }),
     );
     let mut value = json!({
-        "tags": [ "security.securityCopilot" ],
+        "tags": [ tag ],
         "summary": op.summary,
         "operationId": op.id,
         "parameters": parameters,

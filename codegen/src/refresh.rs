@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::config::SpecConfig;
 use crate::csdl::{read_file, read_str, CsdlError, CsdlErrorKind, Model};
 use crate::diff::{diff, Change, ChangeKind, Impact};
-use crate::generate::{generate, spec_files, GenerateError, Generated, API_NAMESPACE, SPEC_FILES};
+use crate::generate::{generate, GenerateError, Generated};
 use crate::golden::{golden_files, GOLDEN_DIR};
 use crate::operations::{
     navigations, resource_words, walked_through, ApiOperation, NavigationEntry,
@@ -35,8 +36,8 @@ pub struct RefreshOptions {
     pub metadata: PathBuf,
     /// The spec directory (`spec/`): fragment, overlay and `generated/`.
     pub spec_dir: PathBuf,
-    /// The namespace the crate is about.
-    pub namespace: String,
+    /// The namespace to slice, when not the one the spec directory's `generator.json` names.
+    pub namespace: Option<String>,
 }
 
 impl RefreshOptions {
@@ -45,7 +46,7 @@ impl RefreshOptions {
         RefreshOptions {
             metadata: metadata.into(),
             spec_dir: spec_dir.into(),
-            namespace: API_NAMESPACE.to_string(),
+            namespace: None,
         }
     }
 }
@@ -236,15 +237,19 @@ impl RefreshReport {
 /// Runs the refresh: see the module docs. Nothing is written unless the new spec reads and
 /// generates.
 pub fn refresh(options: &RefreshOptions) -> Result<RefreshReport, RefreshError> {
-    let fragment_name = SPEC_FILES[0];
+    let mut config = SpecConfig::read(&options.spec_dir).map_err(GenerateError::from)?;
+    if let Some(namespace) = &options.namespace {
+        config.namespace = namespace.clone();
+    }
+    let fragment_name = config.fragment.as_str();
     let fragment_path = options.spec_dir.join(fragment_name);
-    let overlay_path = options.spec_dir.join(SPEC_FILES[1]);
+    let overlay_path = options.spec_dir.join(&config.overlay);
 
     // 1. Slice into memory.
     let mut sliced = Vec::new();
     slice_to_writer(
         &options.metadata,
-        std::slice::from_ref(&options.namespace),
+        std::slice::from_ref(&config.namespace),
         &mut sliced,
         &fragment_path,
     )?;
@@ -258,7 +263,7 @@ pub fn refresh(options: &RefreshOptions) -> Result<RefreshReport, RefreshError> 
     //    overlay target the slice lacks is reported rather than fatal.
     //    The committed overlay is read leniently on the old side too: an entry added ahead of
     //    the refresh (to expose what the new document brings) has no target there yet.
-    let old_files = spec_files(&options.spec_dir);
+    let old_files = config.files(&options.spec_dir);
     let old = Model::build_with_overlays_lenient(
         vec![read_file(&old_files[0])?],
         vec![read_file(&old_files[1])?],
@@ -276,13 +281,13 @@ pub fn refresh(options: &RefreshOptions) -> Result<RefreshReport, RefreshError> 
         .collect();
 
     // 3. The new spec must pass the generator's checks before anything is written.
-    let old_generated = generate(&old)?;
-    let new_generated = generate(&new)?;
+    let old_generated = generate(&old, &config)?;
+    let new_generated = generate(&new, &config)?;
 
     // 4. The report.
     let api = diff(&old, &new);
-    let old_side = Side::new(&old, &old_generated);
-    let new_side = Side::new(&new, &new_generated);
+    let old_side = Side::new(&old, &old_generated, &config);
+    let new_side = Side::new(&new, &new_generated, &config);
     let changes = api
         .changes
         .into_iter()
@@ -312,7 +317,7 @@ pub fn refresh(options: &RefreshOptions) -> Result<RefreshReport, RefreshError> 
             .document()
             .schemas
             .iter()
-            .filter(|s| s.namespace == options.namespace)
+            .filter(|s| s.namespace == config.namespace)
             .flat_map(|s| &s.operations)
             .filter(|o| o.is_bound)
             .map(|o| {
@@ -321,7 +326,7 @@ pub fn refresh(options: &RefreshOptions) -> Result<RefreshReport, RefreshError> 
                     .first()
                     .map(|p| p.type_ref.raw.clone())
                     .unwrap_or_default();
-                format!("{}.{}({binding})", options.namespace, o.name)
+                format!("{}.{}({binding})", config.namespace, o.name)
             })
             .collect()
     };
@@ -357,7 +362,7 @@ pub fn refresh(options: &RefreshOptions) -> Result<RefreshReport, RefreshError> 
     }
     Ok(RefreshReport {
         metadata: options.metadata.clone(),
-        namespace: options.namespace.clone(),
+        namespace: config.namespace.clone(),
         changes,
         unexposed_navigations,
         unexposed_operations,
@@ -374,11 +379,11 @@ struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    fn new(model: &Model, generated: &'a Generated) -> Side<'a> {
+    fn new(model: &Model, generated: &'a Generated, config: &SpecConfig) -> Side<'a> {
         Side {
             generated,
             // `generate` already named these types, so this cannot fail here; `None` is a guard.
-            types: TypeSet::new(model, &[API_NAMESPACE], &generated.operations).ok(),
+            types: TypeSet::new(model, &[config.namespace.as_str()], &generated.operations).ok(),
         }
     }
 }
@@ -445,7 +450,13 @@ pub fn handle_method(op: &ApiOperation, all: &[ApiOperation]) -> String {
 /// refresh may write (for tests that check nothing else changed).
 pub fn spec_outputs(spec_dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
-    let mut paths = vec![PathBuf::from(SPEC_FILES[0]), PathBuf::from(SPEC_FILES[1])];
+    let mut paths = vec![PathBuf::from(crate::config::CONFIG_FILE)];
+    if let Ok(config) = SpecConfig::read(spec_dir) {
+        paths.extend([
+            PathBuf::from(config.fragment),
+            PathBuf::from(config.overlay),
+        ]);
+    }
     if let Ok(entries) = std::fs::read_dir(spec_dir.join(GOLDEN_DIR)) {
         for entry in entries.flatten() {
             paths.push(PathBuf::from(GOLDEN_DIR).join(entry.file_name()));

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use graph_odata_codegen::config::SpecConfig;
 use graph_odata_codegen::csdl::{read_str, Model};
 use graph_odata_codegen::diff::{diff, ApiDiff, ChangeKind, Impact, Section};
 use graph_odata_codegen::generate::{load_spec, openapi_for, spec_files};
@@ -494,6 +495,10 @@ fn identical_documents_have_no_changes() {
     assert!(report.to_markdown("a", "b").contains("No API changes."));
 }
 
+fn spec_config() -> SpecConfig {
+    SpecConfig::read(&spec_dir()).expect("spec/generator.json")
+}
+
 fn spec_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec"))
 }
@@ -508,7 +513,7 @@ fn reference(name: &str) -> PathBuf {
 
 #[test]
 fn committed_spec_against_itself_has_no_changes() {
-    let files = spec_files(&spec_dir());
+    let files = spec_files(&spec_dir()).expect("generator.json");
     let old = load_spec(&files).expect("spec loads");
     let new = load_spec(&files).expect("spec loads");
     let report = diff(&old, &new);
@@ -519,9 +524,11 @@ fn committed_spec_against_itself_has_no_changes() {
 fn without_the_overlay_nothing_is_exposed() {
     // Exposure is opt-in: the fragment alone exposes no navigation, so dropping the overlay
     // removes every operation (breaking), and adding it back adds them all (additive).
-    let fragment = load_spec(&spec_files(&spec_dir())[..1]).expect("fragment loads");
-    let with_overlay = load_spec(&spec_files(&spec_dir())).expect("spec loads");
-    let (_, operations, _) = openapi_for(&with_overlay).expect("operations");
+    let fragment =
+        load_spec(&spec_files(&spec_dir()).expect("generator.json")[..1]).expect("fragment loads");
+    let with_overlay =
+        load_spec(&spec_files(&spec_dir()).expect("generator.json")).expect("spec loads");
+    let (_, operations, _) = openapi_for(&with_overlay, &spec_config()).expect("operations");
     let report = diff(&with_overlay, &fragment);
     let removed: BTreeSet<&str> = report
         .of_kind(OperationRemoved)
@@ -871,8 +878,8 @@ fn cli_spec_directories_and_overlay() {
 }
 
 fn expected_openapi() -> String {
-    let model = load_spec(&spec_files(&spec_dir())).expect("spec loads");
-    let (document, _, _) = openapi_for(&model).expect("OpenAPI");
+    let model = load_spec(&spec_files(&spec_dir()).expect("generator.json")).expect("spec loads");
+    let (document, _, _) = openapi_for(&model, &spec_config()).expect("OpenAPI");
     serde_json::to_string_pretty(&document).expect("JSON") + "\n"
 }
 
@@ -989,14 +996,20 @@ fn slice_and_generate_except(
         }
     }
     let model = load_spec(&files).unwrap_or_else(|e| panic!("slice of {namespace} loads: {e}"));
-    let generated = graph_odata_codegen::generate::generate(&model)
+    let committed = spec_config();
+    let config = if namespace == committed.namespace {
+        committed
+    } else {
+        SpecConfig::for_namespace(namespace, namespace, "beta")
+    };
+    let generated = graph_odata_codegen::generate::generate(&model, &config)
         .unwrap_or_else(|e| panic!("{namespace}: generation fails: {e}"));
     assert!(
         !generated.operations.is_empty(),
         "{namespace}: the slice keeps a containment path, so there are operations"
     );
     assert!(!generated.client.is_empty() && !generated.models.is_empty());
-    let (document, _, _) = openapi_for(&model).expect("OpenAPI");
+    let (document, _, _) = openapi_for(&model, &config).expect("OpenAPI");
     assert_eq!(
         document, generated.openapi,
         "{namespace}: the OpenAPI progenitor got"
@@ -1011,7 +1024,8 @@ fn round_trip_security_copilot_from_a_full_document() {
     let overlay = spec_dir().join("overlay.xml");
     let (sliced, generated) = slice_and_generate(&full, SECURITY_COPILOT, Some(&overlay), &dir);
     // The same operations as the committed spec, and no API change for callers.
-    let committed = load_spec(&spec_files(&spec_dir())).expect("spec loads");
+    let committed =
+        load_spec(&spec_files(&spec_dir()).expect("generator.json")).expect("spec loads");
     let report = diff(&committed, &sliced);
     assert!(
         !report.is_breaking(),
@@ -1023,7 +1037,7 @@ fn round_trip_security_copilot_from_a_full_document() {
         "{}",
         report.to_markdown("spec/", "slice")
     );
-    let (_, committed_operations, _) = openapi_for(&committed).expect("operations");
+    let (_, committed_operations, _) = openapi_for(&committed, &spec_config()).expect("operations");
     assert_eq!(generated.operations, committed_operations);
     // The committed fragment slices to itself, too.
     let fragment = spec_dir().join("securityCopilot.csdl.xml");
@@ -1068,7 +1082,10 @@ fn term_store_round_trip(input: &Path, dir: &Path) {
     )
     .unwrap();
     let model = load_spec(&[out.clone(), overlay]).expect("loads");
-    let Err(error) = graph_odata_codegen::generate::generate(&model) else {
+    let Err(error) = graph_odata_codegen::generate::generate(
+        &model,
+        &SpecConfig::for_namespace("microsoft.graph.termStore", "termStore", "v1.0"),
+    ) else {
         return; // This document has no `site` (termStore is a root singleton there).
     };
     let error = error.to_string();

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use graph_odata_codegen::config::SpecConfig;
 use graph_odata_codegen::generate::{generate, load_spec, spec_files};
 use graph_odata_codegen::golden::{golden_files, line_diff, GOLDEN_DIR, UPDATE_COMMAND};
 
@@ -13,8 +14,12 @@ fn spec_dir() -> PathBuf {
 
 #[test]
 fn golden_files_are_up_to_date() {
-    let model = load_spec(&spec_files(&spec_dir())).expect("spec loads");
-    let generated = generate(&model).expect("spec generates");
+    let model = load_spec(&spec_files(&spec_dir()).expect("generator.json")).expect("spec loads");
+    let generated = generate(
+        &model,
+        &SpecConfig::read(&spec_dir()).expect("generator.json"),
+    )
+    .expect("spec generates");
     let files = golden_files(&generated);
     let dir = spec_dir().join(GOLDEN_DIR);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {

@@ -15,7 +15,7 @@ fn generated(fragment: &str) -> Generated {
         vec![read_str("overlay.xml", &overlay).unwrap()],
     )
     .unwrap();
-    generate(&model).unwrap_or_else(|e| panic!("{e}"))
+    generate(&model, &support::spec_config()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn squash(code: &str) -> String {

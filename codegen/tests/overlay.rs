@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use graph_odata_codegen::capabilities::EXPOSED;
+use graph_odata_codegen::config::SpecConfig;
 use graph_odata_codegen::csdl::{read_file, read_str, Model};
 use graph_odata_codegen::generate::generate;
 use graph_odata_codegen::operations::{navigations, operations, operations_with, WalkOptions};
@@ -90,7 +91,10 @@ fn exactly_the_listed_navigations_are_exposed() {
 fn without_the_overlay_nothing_is_exposed_and_everything_is_reported() {
     let model = Model::build(vec![read_file(&spec("securityCopilot.csdl.xml")).unwrap()]).unwrap();
     assert!(operations(&model).unwrap().is_empty());
-    assert!(generate(&model).unwrap().operations.is_empty());
+    assert!(generate(&model, &spec_config())
+        .unwrap()
+        .operations
+        .is_empty());
     // The navigations are still listed, none exposed: what the refresh report shows.
     let entries = navigations(&model).unwrap();
     assert!(!entries.is_empty() && entries.iter().all(|e| !e.exposed));
@@ -161,7 +165,7 @@ fn removing_a_restriction_adds_the_operation_and_no_name_changes() {
     for op in &before {
         assert!(after.iter().any(|a| a.id == op.id && a.path == op.path));
     }
-    let generated = generate(&with_overlay(&edited)).unwrap();
+    let generated = generate(&with_overlay(&edited), &spec_config()).unwrap();
     assert!(generated
         .client
         .contains(&format!("pub fn {}", added[0].id)));
@@ -218,4 +222,12 @@ fn documents_narrow_but_never_expose() {
     let edited = unexpose(&overlay, target);
     let ops = operations(&model(&restricted, &edited)).unwrap();
     assert!(ops.iter().all(|o| !o.path.contains("/prompts")), "{ops:?}");
+}
+
+fn spec_config() -> SpecConfig {
+    SpecConfig::read(&PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../spec"
+    )))
+    .expect("spec/generator.json")
 }

@@ -138,6 +138,8 @@ fn report(name: &str, mut outcome: Outcome) -> usize {
 }
 
 fn main() {
+    // reqwest is built with `rustls-no-provider` in this workspace (rustls on ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let requests = env("LOAD_REQUESTS", 20_000);
     let connections = env("LOAD_CONNECTIONS", 64);
     let runtime = tokio::runtime::Builder::new_multi_thread()

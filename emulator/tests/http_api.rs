@@ -382,12 +382,7 @@ async fn shutdown_stops_serving() {
     );
     let Api { emulator, .. } = api;
     emulator.shutdown().await;
-    let error = reqwest::Client::new()
-        .get(&url)
-        .bearer_auth("t")
-        .send()
-        .await
-        .unwrap_err();
+    let error = http().get(&url).bearer_auth("t").send().await.unwrap_err();
     assert!(error.is_connect(), "{error}");
 }
 
@@ -401,13 +396,7 @@ async fn dropping_the_handle_stops_serving() {
     drop(emulator);
     let mut stopped = false;
     for _ in 0..50 {
-        if reqwest::Client::new()
-            .get(&url)
-            .bearer_auth("t")
-            .send()
-            .await
-            .is_err()
-        {
+        if http().get(&url).bearer_auth("t").send().await.is_err() {
             stopped = true;
             break;
         }

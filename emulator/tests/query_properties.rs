@@ -308,6 +308,8 @@ fn any_query_over_http_is_200_or_a_graph_400() {
     let emulator = runtime
         .block_on(graph_security_copilot_emulator::Emulator::builder().start())
         .unwrap();
+    // reqwest is built with `rustls-no-provider` here (the client's TLS is rustls on ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let url = format!(
         "{}/security/securityCopilot/workspaces/default/sessions",

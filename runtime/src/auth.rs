@@ -228,7 +228,7 @@ impl AuthError {
 /// only when it has no usable token, and never concurrently.
 ///
 /// ```
-/// use graph_security_copilot::auth::{AccessToken, AuthError, TokenFuture, TokenProvider};
+/// use graph_odata_runtime::auth::{AccessToken, AuthError, TokenFuture, TokenProvider};
 ///
 /// struct FromEnvironment;
 ///
@@ -300,7 +300,7 @@ where
 /// Shorthand for [`FnTokenProvider::new`].
 ///
 /// ```
-/// use graph_security_copilot::auth::{from_fn, AccessToken, TokenCache};
+/// use graph_odata_runtime::auth::{from_fn, AccessToken, TokenCache};
 /// use std::time::Duration;
 ///
 /// let cache = TokenCache::new(from_fn(|| async {

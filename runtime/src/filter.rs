@@ -5,7 +5,7 @@
 //! or name coming from a caller can change the shape of the filter:
 //!
 //! ```
-//! use graph_security_copilot::filter::{self, Filter};
+//! use graph_odata_runtime::filter::{self, Filter};
 //!
 //! let by_name = filter::field!("displayName").eq("it's");
 //! assert_eq!(by_name.to_string(), "displayName eq 'it''s'");
@@ -36,7 +36,7 @@
 //!
 //! ```compile_fail
 //! // Does not compile: a space is not allowed in a field path.
-//! let f = graph_security_copilot::filter::field!("display name");
+//! let f = graph_odata_runtime::filter::field!("display name");
 //! ```
 //!
 //! # Output
@@ -60,7 +60,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 /// time use [`try_field`](crate::filter::try_field).
 ///
 /// ```
-/// use graph_security_copilot::filter;
+/// use graph_odata_runtime::filter;
 ///
 /// let status = filter::field!("status");
 /// assert_eq!(status.eq("completed").to_string(), "status eq 'completed'");
@@ -249,7 +249,7 @@ impl fmt::Display for Field {
 /// time.
 ///
 /// ```
-/// use graph_security_copilot::filter;
+/// use graph_odata_runtime::filter;
 ///
 /// let column = "displayName"; // e.g. from user input
 /// let filter = filter::try_field(column)?.contains("report");

@@ -45,7 +45,7 @@
 //! answer, on the other hand, comes from a gateway that refuses work, which
 //! is why Kiota retries every method on it and PATCH follows suit here.
 //! POST is stricter because a POST can start long-running work (for example
-//! a Security Copilot evaluation) that a gateway timeout does not cancel.
+//! a long-running evaluation) that a gateway timeout does not cancel.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};

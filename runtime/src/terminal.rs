@@ -6,7 +6,7 @@
 //! this crate's examples (and its CLI) print that a server sent goes through [`escape`]:
 //!
 //! ```
-//! use graph_security_copilot::terminal::escape;
+//! use graph_odata_runtime::terminal::escape;
 //!
 //! assert_eq!(escape("plain name"), "plain name");
 //! assert_eq!(escape("evil\u{1b}]0;owned\u{7}"), "evil\\u{1b}]0;owned\\u{7}");

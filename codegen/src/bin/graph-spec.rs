@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use graph_odata_codegen::config::SpecConfig;
 use graph_odata_codegen::diff::{
     count_navigation_paths, diff, load_input, Impact, MAX_NAVIGATION_PATHS,
 };
@@ -100,6 +101,10 @@ struct OpenapiArgs {
     /// Write to FILE (through a temporary file renamed into place) instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// The namespace whose types are the API's own (CSDL files only; a spec directory's
+    /// `generator.json` names it).
+    #[arg(long, value_name = "NS")]
+    namespace: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -287,7 +292,33 @@ fn run_openapi(args: &OpenapiArgs) -> ExitCode {
                 "more than {MAX_NAVIGATION_PATHS} contained navigation paths: slice the document first (graph-spec slice)"
             ));
         }
-        openapi_for(&model)
+        let config = match args.spec.as_slice() {
+            [dir] if dir.is_dir() => SpecConfig::read(dir).map_err(|e| e.to_string())?,
+            files => {
+                // A fragment inside a spec directory uses that directory's generator.json.
+                let beside = files.first().and_then(|fragment| {
+                    let config = SpecConfig::read(fragment.parent()?).ok()?;
+                    (fragment.file_name()? == config.fragment.as_str()).then_some(config)
+                });
+                match (beside, args.namespace.as_deref()) {
+                    (Some(mut config), namespace) => {
+                        if let Some(namespace) = namespace {
+                            config.namespace = namespace.to_string();
+                        }
+                        config
+                    }
+                    (None, Some(namespace)) => {
+                        SpecConfig::for_namespace(namespace, namespace, "beta")
+                    }
+                    (None, None) => {
+                        return Err("--namespace is required with CSDL files outside a spec \
+                                    directory (its generator.json names it)"
+                            .to_string())
+                    }
+                }
+            }
+        };
+        openapi_for(&model, &config)
             .map(|(document, _, _)| document)
             .map_err(|e| e.to_string())
     }) {

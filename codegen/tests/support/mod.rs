@@ -12,6 +12,12 @@ pub fn spec_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec"))
 }
 
+/// The committed spec's `generator.json`.
+#[allow(dead_code)] // not every test binary generates
+pub fn spec_config() -> graph_odata_codegen::config::SpecConfig {
+    graph_odata_codegen::config::SpecConfig::read(&spec_dir()).expect("spec/generator.json")
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }

@@ -53,10 +53,18 @@ impl Reply {
     }
 }
 
+/// A plain HTTP client. The workspace builds reqwest with `rustls-no-provider` (the client's
+/// TLS is rustls on ring), so a process that builds its own `reqwest::Client` installs the
+/// provider first, as an application using both would.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 pub async fn start(builder: EmulatorBuilder) -> Api {
     Api {
         emulator: builder.start().await.expect("emulator starts"),
-        http: reqwest::Client::new(),
+        http: http(),
         token: "test-token".to_string(),
     }
 }
