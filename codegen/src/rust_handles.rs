@@ -60,6 +60,56 @@ pub fn handles(
     types: &TypeSet,
     operations: &[ApiOperation],
 ) -> Result<TokenStream, crate::csdl::CsdlError> {
+    let (nodes, accessor_names) = plan(model, operations)?;
+    emit(model, types, &nodes, &accessor_names)
+}
+
+/// One call on the way from the client to a resource: `sessions()`, or `session(id)` when
+/// `key` is set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessorStep {
+    /// The method name.
+    pub method: String,
+    /// The key the method takes, if any.
+    pub key: Option<KeyParameter>,
+}
+
+/// For every handle (by its path template, `/security/securityCopilot/workspaces/{workspace-id}`),
+/// the accessor calls that reach it from the client, in order: what generated tests and docs
+/// write (`client.workspace(id).sessions()`).
+pub fn accessor_chains(
+    model: &Model,
+    operations: &[ApiOperation],
+) -> Result<BTreeMap<String, Vec<AccessorStep>>, crate::csdl::CsdlError> {
+    let (nodes, accessor_names) = plan(model, operations)?;
+    let mut chains = BTreeMap::new();
+    for node in nodes.values() {
+        let mut steps = Vec::new();
+        let mut current = Some(node);
+        // Anchors are strictly shorter paths, so this ends; the bound is a second guard.
+        for _ in 0..=nodes.len() {
+            let Some(n) = current else { break };
+            steps.push(AccessorStep {
+                method: accessor_names.get(&n.path).cloned().unwrap_or_default(),
+                key: match n.kind {
+                    NodeKind::Item => n.keys.last().cloned(),
+                    _ => None,
+                },
+            });
+            current = n.anchor.as_ref().and_then(|a| nodes.get(a));
+        }
+        steps.reverse();
+        chains.insert(node.path.clone(), steps);
+    }
+    Ok(chains)
+}
+
+/// The handle nodes by path, and the accessor name of each.
+type Plan = (BTreeMap<String, Node>, BTreeMap<String, String>);
+
+/// Builds the handle nodes and names them; fails at the CSDL element when two resources would
+/// share a name.
+fn plan(model: &Model, operations: &[ApiOperation]) -> Result<Plan, crate::csdl::CsdlError> {
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     for op in operations {
         // Every keyed prefix becomes an item node (so children are reachable even when the
@@ -196,7 +246,16 @@ pub fn handles(
         accessor_names.insert(node.path.clone(), accessor);
         struct_names.insert(node.path.clone(), struct_name);
     }
+    Ok((nodes, accessor_names))
+}
 
+/// Emits the handles of a plan.
+fn emit(
+    model: &Model,
+    types: &TypeSet,
+    nodes: &BTreeMap<String, Node>,
+    accessor_names: &BTreeMap<String, String>,
+) -> Result<TokenStream, crate::csdl::CsdlError> {
     let mut items = Vec::new();
     let mut accessors: BTreeMap<Option<String>, Vec<(String, TokenStream)>> = BTreeMap::new();
     for node in nodes.values() {

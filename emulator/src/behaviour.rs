@@ -1,4 +1,5 @@
-//! What the service does beyond the shape of its types: the rules the spec cannot express.
+//! The Security Copilot profile ([`SecurityCopilot`]): what the service does beyond the shape
+//! of its types, the rules the spec cannot express.
 //!
 //! Everything here is keyed by an entity type's simple name and only touches properties the
 //! spec declares, so a spec without sessions or evaluations simply does without it:
@@ -6,24 +7,32 @@
 //! - required members on create (`displayName` of a session, `content` of a prompt) and the one
 //!   supported prompt type;
 //! - defaults the service writes (`type: prompt`, `inputs: {"keyValuePairs": []}`,
-//!   `state: created`), and `createdDateTime` / `lastModifiedDateTime` stamps;
+//!   `state: created`); the `createdDateTime` / `lastModifiedDateTime` stamps are the generic
+//!   core's ([`crate::profile`]);
 //! - evaluations that run: `created`, then `running`, then `completed` with a `result` whose
 //!   content is derived from the prompt;
-//! - the data present at start-up: workspace `default` and a few plugins.
+//! - the data present at start-up: workspace `default` and a few plugins;
+//! - every entity above a path must exist (its containers are seeded), so a request below an
+//!   unknown workspace is `404`.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use graph_odata_csdl::operations::simple_name;
-use graph_odata_csdl::Property;
 use serde_json::{json, Map, Value};
 
-use crate::body::Mode;
 use crate::error::GraphError;
-use crate::spec::Spec;
-use crate::store::{CollectionId, Record, Store};
-use crate::time::{self, Clock};
+use crate::profile::{Profile, Seeder};
+use crate::time;
+
+pub use crate::profile::EvaluationTiming;
 
 /// The key of the workspace that exists from the start.
 pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// The Security Copilot API's rules: the emulator's default profile.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SecurityCopilot;
 
 /// Members a create must carry (non-null), by entity type.
 fn required_on_create(entity: &str) -> &'static [&'static str] {
@@ -44,126 +53,76 @@ fn default_override(entity: &str, property: &str) -> Option<Value> {
     }
 }
 
-/// Whether the server stamps this property with the time of a create (and, for
-/// `lastModifiedDateTime`, of every update).
-fn is_stamp(property: &Property) -> bool {
-    !property.type_ref.collection
-        && property.type_ref.name == "Edm.DateTimeOffset"
-        && matches!(
-            property.name.as_str(),
-            "createdDateTime" | "lastModifiedDateTime"
-        )
-}
-
-/// Checks the service's rules for a create body (after type checking).
-pub(crate) fn check_create(
-    entity_type: &str,
-    accepted: &Map<String, Value>,
-) -> Result<(), GraphError> {
-    let entity = simple_name(entity_type);
-    for required in required_on_create(entity) {
-        if accepted.get(*required).is_none_or(Value::is_null) {
-            return Err(GraphError::invalid_property(
-                required,
-                format!("The property '{required}' is required to create a {entity}."),
-            ));
-        }
+impl Profile for SecurityCopilot {
+    fn name(&self) -> &str {
+        "security-copilot"
     }
-    if entity == "prompt" {
-        if let Some(kind) = accepted.get("type").and_then(Value::as_str) {
-            if kind != "prompt" {
+
+    /// Checks the service's rules for a create body (after type checking).
+    fn check_create(
+        &self,
+        entity_type: &str,
+        accepted: &Map<String, Value>,
+    ) -> Result<(), GraphError> {
+        let entity = simple_name(entity_type);
+        for required in required_on_create(entity) {
+            if accepted.get(*required).is_none_or(Value::is_null) {
                 return Err(GraphError::invalid_property(
-                    "type",
-                    format!("Only prompts of type 'prompt' are supported, not '{kind}'."),
+                    required,
+                    format!("The property '{required}' is required to create a {entity}."),
                 ));
             }
         }
-    }
-    Ok(())
-}
-
-/// A complete new entity: the key first, then every declared property in spec order, from the
-/// body, the server's stamps and defaults; members of an open type follow.
-pub(crate) fn new_entity(
-    spec: &Spec,
-    entity_type: &str,
-    mut accepted: Map<String, Value>,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Map<String, Value> {
-    let entity = simple_name(entity_type);
-    let key_property = spec.key_property(entity_type);
-    let stamp = time::format(now);
-    let mut out = Map::new();
-    if let Some(k) = &key_property {
-        out.insert(k.clone(), Value::String(key.to_string()));
-    }
-    for property in spec.properties(entity_type) {
-        if key_property.as_deref() == Some(property.name.as_str()) {
-            continue;
+        if entity == "prompt" {
+            if let Some(kind) = accepted.get("type").and_then(Value::as_str) {
+                if kind != "prompt" {
+                    return Err(GraphError::invalid_property(
+                        "type",
+                        format!("Only prompts of type 'prompt' are supported, not '{kind}'."),
+                    ));
+                }
+            }
         }
-        let value = match accepted.remove(&property.name) {
-            Some(value) => value,
-            None if is_stamp(property) => Value::String(stamp.clone()),
-            None => default_override(entity, &property.name)
-                .unwrap_or_else(|| spec.default_value(&property.type_ref, property.nullable)),
-        };
-        out.insert(property.name.clone(), value);
+        Ok(())
     }
-    out.extend(accepted);
-    out
-}
 
-/// Applies an update: the accepted members replace the stored ones and `lastModifiedDateTime`
-/// moves to `now` (never backwards).
-pub(crate) fn apply_update(
-    spec: &Spec,
-    entity_type: &str,
-    stored: &Map<String, Value>,
-    accepted: Map<String, Value>,
-    now: DateTime<Utc>,
-) -> Map<String, Value> {
-    let mut updated = stored.clone();
-    updated.extend(accepted);
-    for property in spec.properties(entity_type) {
-        if is_stamp(property) && property.name == "lastModifiedDateTime" {
-            let previous = stored
-                .get(&property.name)
-                .and_then(Value::as_str)
-                .and_then(time::parse);
-            let next = match previous {
-                Some(p) if p >= now => p + TimeDelta::nanoseconds(100),
-                _ => now,
-            };
-            updated.insert(property.name.clone(), Value::String(time::format(next)));
-        }
+    fn default_value(&self, entity_type: &str, property: &str) -> Option<Value> {
+        default_override(simple_name(entity_type), property)
     }
-    updated
-}
 
-/// How long an evaluation stays in each state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EvaluationTiming {
-    /// From creation to `running`.
-    pub running_after: std::time::Duration,
-    /// From `running` to `completed`.
-    pub completed_after: std::time::Duration,
-}
-
-impl Default for EvaluationTiming {
-    /// 200 ms to start, 800 ms to finish: visible with polling, quick enough for a quickstart.
-    fn default() -> Self {
-        EvaluationTiming {
-            running_after: std::time::Duration::from_millis(200),
-            completed_after: std::time::Duration::from_millis(800),
+    /// Evaluations run: their lifecycle answers the prompt above them.
+    fn lifecycle(
+        &self,
+        entity_type: &str,
+        _entity: &Map<String, Value>,
+        parent: Option<&Map<String, Value>>,
+        created: DateTime<Utc>,
+        timing: EvaluationTiming,
+    ) -> Option<Arc<dyn crate::profile::Lifecycle>> {
+        if simple_name(entity_type) != "evaluation" {
+            return None;
         }
+        let prompt = parent
+            .and_then(|p| p.get("content"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        Some(Arc::new(EvaluationLifecycle::new(created, timing, prompt)))
+    }
+
+    /// Workspace `default` and its plugins, where the spec serves them.
+    fn seed(&self, seeder: &mut Seeder<'_>) -> Result<(), String> {
+        seed(seeder)
+    }
+
+    fn implicit_containers(&self) -> bool {
+        false
     }
 }
 
 /// The progress of one evaluation, decided when it is created; reads show the state for the
 /// time of the read, so no task has to run in the background.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Lifecycle {
+pub struct EvaluationLifecycle {
     /// When it starts running.
     pub running_at: DateTime<Utc>,
     /// When it completes.
@@ -172,9 +131,13 @@ pub struct Lifecycle {
     pub answer: String,
 }
 
-impl Lifecycle {
+impl EvaluationLifecycle {
     /// A lifecycle for an evaluation created at `created` answering `prompt`.
-    pub fn new(created: DateTime<Utc>, timing: EvaluationTiming, prompt: &str) -> Lifecycle {
+    pub fn new(
+        created: DateTime<Utc>,
+        timing: EvaluationTiming,
+        prompt: &str,
+    ) -> EvaluationLifecycle {
         let delta = |d: std::time::Duration| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
         let running_at = created
             .checked_add_signed(delta(timing.running_after))
@@ -182,7 +145,7 @@ impl Lifecycle {
         let completed_at = running_at
             .checked_add_signed(delta(timing.completed_after))
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        Lifecycle {
+        EvaluationLifecycle {
             running_at,
             completed_at,
             answer: answer(prompt),
@@ -251,24 +214,9 @@ pub fn answer(prompt: &str) -> String {
     }
 }
 
-/// A record for a new entity, with a lifecycle if its type runs (evaluations).
-pub(crate) fn new_record(
-    entity_type: &str,
-    json: Map<String, Value>,
-    parent: Option<&Map<String, Value>>,
-    created: DateTime<Utc>,
-    timing: EvaluationTiming,
-) -> Record {
-    let lifecycle = (simple_name(entity_type) == "evaluation").then(|| {
-        let prompt = parent
-            .and_then(|p| p.get("content"))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        std::sync::Arc::new(Lifecycle::new(created, timing, prompt))
-    });
-    Record {
-        json: std::sync::Arc::new(json),
-        lifecycle,
+impl crate::profile::Lifecycle for EvaluationLifecycle {
+    fn view(&self, stored: &Map<String, Value>, now: DateTime<Utc>) -> Option<Map<String, Value>> {
+        EvaluationLifecycle::view(self, stored, now)
     }
 }
 
@@ -377,56 +325,36 @@ fn seed_plugins() -> Vec<Value> {
 /// Fills a new store with workspace `default` and its plugins, where the spec serves them.
 /// Seed data the spec rejects is an error naming the item and what the spec says, never a
 /// silently emptier emulator.
-pub(crate) fn seed(spec: &Spec, store: &mut Store, clock: &Clock) -> Result<(), String> {
-    let Some(workspaces) = spec.collection_route("workspace") else {
+fn seed(seeder: &mut Seeder<'_>) -> Result<(), String> {
+    let Some(workspaces) = seeder.spec().collection_route("workspace").cloned() else {
         return Ok(());
     };
     let workspace_type = workspaces.entity_type.clone();
     let body = json!({ "displayName": "Default workspace" });
-    let accepted = spec
-        .check_entity_body(&workspace_type, &body, Mode::Create, None)
-        .map_err(|e| {
-            format!(
-                "workspace `{DEFAULT_WORKSPACE}` ({workspace_type}): {}",
-                e.message
-            )
-        })?;
-    let now = clock.now();
-    let workspace = new_entity(spec, &workspace_type, accepted, DEFAULT_WORKSPACE, now);
-    let parents: Vec<String> = Vec::new();
-    store
-        .collection_mut(CollectionId {
-            template: workspaces.collection.clone(),
-            parents: parents.clone(),
+    seeder
+        .create(&workspaces, &[], &body, Some(DEFAULT_WORKSPACE))
+        .map_err(|e| format!("workspace `{DEFAULT_WORKSPACE}` ({workspace_type}): {e}"))?;
+    let Some(plugins) = seeder
+        .spec()
+        .routes()
+        .iter()
+        .find(|r| {
+            r.kind == crate::spec::RouteKind::Collection
+                && simple_name(&r.entity_type) == "plugin"
+                && r.steps.len() == 1
+                && r.steps
+                    .last()
+                    .is_some_and(|s| s.collection == workspaces.collection)
         })
-        .insert(
-            DEFAULT_WORKSPACE.to_string(),
-            new_record(
-                &workspace_type,
-                workspace,
-                None,
-                now,
-                EvaluationTiming::default(),
-            ),
-        );
-    let Some(plugins) = spec.routes().iter().find(|r| {
-        r.kind == crate::spec::RouteKind::Collection
-            && simple_name(&r.entity_type) == "plugin"
-            && r.steps.len() == parents.len() + 1
-            && r.steps
-                .last()
-                .is_some_and(|s| s.collection == workspaces.collection)
-    }) else {
+        .cloned()
+    else {
         return Ok(());
     };
     let plugin_type = plugins.entity_type.clone();
-    let Some(key_property) = spec.key_property(&plugin_type) else {
+    if seeder.spec().key_property(&plugin_type).is_none() {
         return Err(format!("plugin type {plugin_type} has no key"));
-    };
-    let id = CollectionId {
-        template: plugins.collection.clone(),
-        parents: vec![DEFAULT_WORKSPACE.to_string()],
-    };
+    }
+    let parents = vec![DEFAULT_WORKSPACE.to_string()];
     // Inserted last-first, so they list (newest first) in the order above.
     for body in seed_plugins().into_iter().rev() {
         let name = body
@@ -434,20 +362,9 @@ pub(crate) fn seed(spec: &Spec, store: &mut Store, clock: &Clock) -> Result<(), 
             .and_then(Value::as_str)
             .unwrap_or("?")
             .to_string();
-        let accepted = spec
-            .check_entity_body(&plugin_type, &body, Mode::Create, None)
-            .map_err(|e| format!("plugin `{name}` ({plugin_type}): {}", e.message))?;
-        let key = accepted
-            .get(&key_property)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let now = clock.now();
-        let plugin = new_entity(spec, &plugin_type, accepted, &key, now);
-        store.collection_mut(id.clone()).insert(
-            key,
-            new_record(&plugin_type, plugin, None, now, EvaluationTiming::default()),
-        );
+        seeder
+            .create(&plugins, &parents, &body, None)
+            .map_err(|e| format!("plugin `{name}` ({plugin_type}): {e}"))?;
     }
     Ok(())
 }
@@ -455,6 +372,9 @@ pub(crate) fn seed(spec: &Spec, store: &mut Store, clock: &Clock) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Spec;
+    use crate::store::{CollectionId, Store};
+    use crate::time::Clock;
     use chrono::TimeZone;
 
     #[test]
@@ -464,7 +384,7 @@ mod tests {
             running_after: std::time::Duration::from_millis(300),
             completed_after: std::time::Duration::from_secs(1),
         };
-        let lifecycle = Lifecycle::new(created, timing, "who am I");
+        let lifecycle = EvaluationLifecycle::new(created, timing, "who am I");
         let Value::Object(stored) = json!({
             "id": "e", "createdDateTime": "2025-10-22T20:12:57Z",
             "runStartDateTime": time::UNSET, "completedDateTime": time::UNSET,
@@ -504,7 +424,15 @@ mod tests {
     fn seeds_default_workspace_and_plugins() {
         let spec = Spec::bundled().unwrap();
         let mut store = Store::default();
-        seed(&spec, &mut store, &Clock::new()).unwrap();
+        let clock = Clock::new();
+        let mut seeder = Seeder {
+            spec: &spec,
+            profile: &SecurityCopilot,
+            store: &mut store,
+            clock: &clock,
+            timing: EvaluationTiming::default(),
+        };
+        SecurityCopilot.seed(&mut seeder).unwrap();
         let plugins = spec.collection_route("plugin").unwrap();
         let c = store
             .collection(&CollectionId {

@@ -15,16 +15,16 @@ use axum::http::header::{
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use graph_odata_csdl::operations::{simple_name, ApiOperation, QueryOption, Verb};
+use graph_odata_csdl::operations::{simple_name, ApiOperation, Verb};
 use http_body_util::BodyExt;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
-use crate::behaviour;
 use crate::body::Mode;
 use crate::error::GraphError;
 use crate::fault::Fault;
 use crate::odata::{QueryOptions, SystemOption};
+use crate::profile;
 use crate::server::{App, ConnectionDrop};
 use crate::spec::{Matched, Route, RouteKind};
 use crate::store::{CollectionId, Record, Store};
@@ -593,19 +593,10 @@ fn allowed_options(
     if !app.settings.strict_query_options {
         return implemented.to_vec();
     }
-    let from_spec = |option: &QueryOption| match option {
-        QueryOption::Top => Some(SystemOption::Top),
-        QueryOption::Skip => Some(SystemOption::Skip),
-        QueryOption::Filter => Some(SystemOption::Filter),
-        QueryOption::Count => Some(SystemOption::Count),
-        QueryOption::OrderBy => Some(SystemOption::OrderBy),
-        QueryOption::Select => Some(SystemOption::Select),
-        QueryOption::Search | QueryOption::Expand => None,
-    };
     let mut allowed: Vec<SystemOption> = op
         .query_options
         .iter()
-        .filter_map(from_spec)
+        .map(|&option| SystemOption::from(option))
         .filter(|o| implemented.contains(o))
         .collect();
     if implemented.contains(&SystemOption::SkipToken) {
@@ -628,8 +619,10 @@ fn no_query_options(app: &App, route: &Route, query: &str) -> Result<(), GraphEr
 }
 
 /// Where the entities addressed by a collection, item or single route live, after checking
-/// that every entity above it exists.
+/// that every entity above it exists (or, with a profile that allows it, is a container the
+/// spec offers no way to create, treated as present).
 fn locate(
+    app: &App,
     store: &Store,
     route: &Route,
     keys: &[String],
@@ -643,7 +636,9 @@ fn locate(
             template: step.collection.clone(),
             parents: keys[..i].to_vec(),
         };
-        if store.get(&id, &keys[i]).is_none() {
+        let implicit =
+            app.profile.implicit_containers() && !app.spec.can_create_in(&step.collection);
+        if !implicit && store.get(&id, &keys[i]).is_none() {
             return Err(GraphError::item_not_found(
                 simple_name(&step.entity_type),
                 &step.key_property,
@@ -755,7 +750,7 @@ fn list(
     // in place is far cheaper than copying a snapshot out of a large collection.
     let page = {
         let store = read(app);
-        let (id, _) = locate(&store, route, keys)?;
+        let (id, _) = locate(app, &store, route, keys)?;
         let now = Utc::now();
         let views: Vec<Cow<'_, Map<String, Value>>> = store
             .collection(&id)
@@ -819,7 +814,7 @@ fn count(
     options.ensure_allowed(&allowed_options(app, op, &[SystemOption::Filter]))?;
     let n = {
         let store = read(app);
-        let (id, _) = locate(&store, route, keys)?;
+        let (id, _) = locate(app, &store, route, keys)?;
         let now = Utc::now();
         store.collection(&id).map_or(0, |c| {
             c.newest_first()
@@ -845,7 +840,7 @@ fn get(
     options.ensure_allowed(&allowed_options(app, op, &[SystemOption::Select]))?;
     let record = {
         let store = read(app);
-        let (id, key) = locate(&store, route, keys)?;
+        let (id, key) = locate(app, &store, route, keys)?;
         let key = key.unwrap_or_default();
         match store.get(&id, &key) {
             Some(record) => record.clone(),
@@ -878,8 +873,23 @@ fn ensure_single(app: &App, route: &Route, id: CollectionId) -> Record {
             graph_odata_csdl::operations::Segment::Key(k) => k.name.clone(),
         })
         .unwrap_or_default();
-    let entity = behaviour::new_entity(&app.spec, &route.entity_type, Map::new(), &name, now);
-    let record = behaviour::new_record(&route.entity_type, entity, None, now, app.settings.timing);
+    let profile = app.profile.as_ref();
+    let entity = profile::new_entity(
+        &app.spec,
+        profile,
+        &route.entity_type,
+        Map::new(),
+        &name,
+        now,
+    );
+    let record = profile::new_record(
+        profile,
+        &route.entity_type,
+        entity,
+        None,
+        now,
+        app.settings.timing,
+    );
     let mut store = write(app);
     let collection = store.collection_mut(id);
     collection.insert(String::new(), record.clone());
@@ -897,7 +907,7 @@ fn create(
     let accepted = app
         .spec
         .check_entity_body(entity_type, body, Mode::Create, None)?;
-    behaviour::check_create(entity_type, &accepted)?;
+    app.profile.check_create(entity_type, &accepted)?;
     let key_property = app.spec.key_property(entity_type).unwrap_or_default();
     let key = if app.spec.server_assigns_key(entity_type) {
         uuid::Uuid::new_v4().to_string()
@@ -917,7 +927,7 @@ fn create(
     };
     let record = {
         let mut store = write(app);
-        let (id, _) = locate(&store, route, keys)?;
+        let (id, _) = locate(app, &store, route, keys)?;
         let parent = match route.steps.last() {
             Some(step) => store
                 .get(
@@ -932,8 +942,10 @@ fn create(
         };
         // Stamped under the lock, so creation times follow insertion order.
         let now = app.clock.now();
-        let entity = behaviour::new_entity(&app.spec, entity_type, accepted, &key, now);
-        let record = behaviour::new_record(
+        let profile = app.profile.as_ref();
+        let entity = profile::new_entity(&app.spec, profile, entity_type, accepted, &key, now);
+        let record = profile::new_record(
+            profile,
             entity_type,
             entity,
             parent.as_deref(),
@@ -986,7 +998,7 @@ fn update(
         .check_entity_body(entity_type, body, Mode::Update, url_key)?;
     if route.kind == RouteKind::Single {
         let store = read(app);
-        let (id, key) = locate(&store, route, keys)?;
+        let (id, key) = locate(app, &store, route, keys)?;
         let missing = store.get(&id, &key.unwrap_or_default()).is_none();
         drop(store);
         if missing {
@@ -995,14 +1007,13 @@ fn update(
     }
     let record = {
         let mut store = write(app);
-        let (id, key) = locate(&store, route, keys)?;
+        let (id, key) = locate(app, &store, route, keys)?;
         let key = key.unwrap_or_default();
         let Some(existing) = store.get(&id, &key).cloned() else {
             return Err(item_not_found(route, &key));
         };
         let now = app.clock.now();
-        let updated =
-            behaviour::apply_update(&app.spec, entity_type, &existing.json, accepted, now);
+        let updated = profile::apply_update(&app.spec, entity_type, &existing.json, accepted, now);
         store.collection_mut(id).replace(&key, updated.clone());
         Record {
             json: Arc::new(updated),
@@ -1021,7 +1032,7 @@ fn update(
 
 fn delete(app: &App, route: &Route, keys: &[String]) -> Result<Reply, GraphError> {
     let mut store = write(app);
-    let (id, key) = locate(&store, route, keys)?;
+    let (id, key) = locate(app, &store, route, keys)?;
     let key = key.unwrap_or_default();
     if store.collection_mut(id).remove(&key).is_none() && route.kind == RouteKind::Item {
         return Err(item_not_found(route, &key));

@@ -28,8 +28,12 @@
 //! - **Bounded**: query strings, option values and `$filter` nesting ([`odata`]), request heads
 //!   ([`MAX_REQUEST_HEAD_BYTES`], [`MAX_REQUEST_HEADERS`], [`MAX_URI_BYTES`]), bodies
 //!   ([`DEFAULT_MAX_BODY_BYTES`]) and the time a body may take ([`DEFAULT_BODY_TIMEOUT`]).
-//! - **Evaluations run**: `created`, then `running`, then `completed` with an answer derived
-//!   from the prompt ([`behaviour`]).
+//! - **Any spec, one profile**: the core is generic; what an API does beyond its spec is a
+//!   [`Profile`] ([`profile`]). The default serves the bundled Security Copilot spec with the
+//!   Security Copilot profile ([`behaviour`]): evaluations run (`created`, then `running`,
+//!   then `completed` with an answer derived from the prompt), and workspace `default` with its
+//!   plugins exists from the start. `Emulator::builder().spec(spec).profile(Generic)` serves any
+//!   other crate's spec (what `graph-spec new-crate` tests generated crates with).
 //! - **Faults** ([`fault`]): 429 with `Retry-After`, 503, 504, latency, dropped connections;
 //!   for the first N requests, a fraction, or one route; deterministic from a seed.
 //! - **Rate-limit mode** ([`rate_limit`]): a fixed window of N requests per duration per bearer
@@ -45,6 +49,7 @@ pub mod error;
 pub mod fault;
 mod handler;
 pub mod odata;
+pub mod profile;
 pub mod rate_limit;
 mod server;
 pub mod spec;
@@ -52,7 +57,9 @@ mod store;
 pub mod time;
 mod wire;
 
+pub use behaviour::SecurityCopilot;
 pub use fault::{Fault, FaultPlan, FaultRule, RetryAfter};
+pub use profile::{Generic, Profile};
 pub use rate_limit::{RateLimit, RateLimitCounts};
 pub use server::{
     Emulator, EmulatorBuilder, StartError, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES,

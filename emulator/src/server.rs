@@ -21,8 +21,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
-use crate::behaviour::{self, EvaluationTiming};
+use crate::behaviour::SecurityCopilot;
 use crate::fault::{FaultPlan, FaultState};
+use crate::profile::{EvaluationTiming, Profile, Seeder};
 use crate::rate_limit::{RateLimit, RateLimitCounts, RateLimiter};
 use crate::spec::{Spec, SpecError};
 use crate::store::Store;
@@ -48,8 +49,9 @@ pub enum StartError {
     /// The spec could not be loaded.
     #[error("cannot load the spec: {0}")]
     Spec(#[from] SpecError),
-    /// The seed data (workspace `default` and its plugins) no longer fits the spec: the spec
-    /// changed under it. Start with `seed_data(false)` / `--empty`, or update the seed.
+    /// The profile's seed data (Security Copilot: workspace `default` and its plugins) no
+    /// longer fits the spec: the spec changed under it. Start with `seed_data(false)` /
+    /// `--empty`, or update the seed.
     #[error("the seed data no longer fits the spec: {0}")]
     Seed(String),
     /// The rate limit is not valid (zero requests, a zero window or one over a day).
@@ -82,6 +84,7 @@ pub(crate) struct Settings {
 #[derive(Debug)]
 pub(crate) struct App {
     pub spec: Spec,
+    pub profile: Arc<dyn Profile>,
     pub settings: Settings,
     pub store: RwLock<Store>,
     pub clock: Clock,
@@ -127,6 +130,7 @@ impl std::error::Error for Dropped {}
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
     spec: Option<Spec>,
+    profile: Option<Arc<dyn Profile>>,
     address: SocketAddr,
     settings: Settings,
     faults: FaultPlan,
@@ -139,6 +143,7 @@ impl Default for EmulatorBuilder {
     fn default() -> Self {
         EmulatorBuilder {
             spec: None,
+            profile: None,
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
             settings: Settings {
                 page_size: Some(DEFAULT_PAGE_SIZE),
@@ -159,9 +164,26 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// Serve this spec instead of the bundled one.
+    /// Serve this spec instead of the bundled one (with the profile set by
+    /// [`profile`](Self::profile), by default the Security Copilot one).
     pub fn spec(mut self, spec: Spec) -> Self {
         self.spec = Some(spec);
+        self
+    }
+
+    /// What the API does beyond its spec (default: [`SecurityCopilot`], the bundled spec's);
+    /// [`crate::Generic`] for any other spec.
+    ///
+    /// ```no_run
+    /// # async fn demo(csdl: &str, overlay: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// use graph_security_copilot_emulator::{Emulator, Generic, Spec};
+    ///
+    /// let spec = Spec::from_csdl(csdl, &[overlay])?;
+    /// let emulator = Emulator::builder().spec(spec).profile(Generic).start().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn profile(mut self, profile: impl Profile) -> Self {
+        self.profile = Some(Arc::new(profile));
         self
     }
 
@@ -262,7 +284,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Start with workspace `default` and its plugins (the default) or with nothing.
+    /// Start with the profile's seed data (the default; Security Copilot: workspace `default`
+    /// and its plugins) or with nothing.
     pub fn seed_data(mut self, seed_data: bool) -> Self {
         self.seed_data = seed_data;
         self
@@ -297,11 +320,20 @@ impl EmulatorBuilder {
         })?;
         let clock = Clock::new();
         let mut store = Store::default();
+        let profile: Arc<dyn Profile> = self.profile.unwrap_or_else(|| Arc::new(SecurityCopilot));
         if self.seed_data {
-            behaviour::seed(&spec, &mut store, &clock).map_err(StartError::Seed)?;
+            let mut seeder = Seeder {
+                spec: &spec,
+                profile: profile.as_ref(),
+                store: &mut store,
+                clock: &clock,
+                timing: self.settings.timing,
+            };
+            profile.seed(&mut seeder).map_err(StartError::Seed)?;
         }
         let app = Arc::new(App {
             spec,
+            profile,
             settings: self.settings,
             store: RwLock::new(store),
             clock,

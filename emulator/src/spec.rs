@@ -130,12 +130,29 @@ impl Spec {
     }
 
     /// A spec from CSDL text and overlays (annotation-only documents whose targets must exist).
+    /// Errors name the CSDL `securityCopilot.csdl.xml` and the overlays `overlay-{i}.xml`; see
+    /// [`Spec::from_documents`] to name them.
     pub fn from_csdl(csdl_text: &str, overlays: &[&str]) -> Result<Spec, SpecError> {
-        let base = csdl::read_str("securityCopilot.csdl.xml", csdl_text)?;
-        let overlay_documents = overlays
+        let named: Vec<(String, &str)> = overlays
             .iter()
             .enumerate()
-            .map(|(i, text)| csdl::read_str(&format!("overlay-{i}.xml"), text))
+            .map(|(i, text)| (format!("overlay-{i}.xml"), *text))
+            .collect();
+        let named: Vec<(&str, &str)> = named.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+        Spec::from_documents(("securityCopilot.csdl.xml", csdl_text), &named)
+    }
+
+    /// A spec from a CSDL document and overlays, each given as `(file name, text)`: the names
+    /// are what errors cite (`file:line:column`). A generated crate's tests load its own
+    /// `spec/` this way.
+    pub fn from_documents(
+        (csdl_name, csdl_text): (&str, &str),
+        overlays: &[(&str, &str)],
+    ) -> Result<Spec, SpecError> {
+        let base = csdl::read_str(csdl_name, csdl_text)?;
+        let overlay_documents = overlays
+            .iter()
+            .map(|(name, text)| csdl::read_str(name, text))
             .collect::<Result<Vec<_>, _>>()?;
         let model = Model::build_with_overlays(vec![base], overlay_documents)?;
         let surface = operations_with(&model, WalkOptions::SURFACE)?;
@@ -194,6 +211,16 @@ impl Spec {
             .iter()
             .filter(|r| r.kind == RouteKind::Collection && simple_name(&r.entity_type) == simple)
             .min_by_key(|r| r.steps.len())
+    }
+
+    /// Whether the spec lets a caller create members of the collection with this template
+    /// (a `POST` on it is allowed).
+    pub fn can_create_in(&self, collection: &str) -> bool {
+        self.routes.iter().any(|r| {
+            r.kind == RouteKind::Collection
+                && r.template == collection
+                && r.operation(Verb::Create).is_some()
+        })
     }
 
     /// Resolves decoded path segments (after `/beta`) to a route and its keys; on failure, the

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::behaviour::Lifecycle;
+use crate::profile::Lifecycle;
 
 /// Identifies one collection instance.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,7 +28,7 @@ pub(crate) struct Record {
     /// The entity as last written.
     pub json: Arc<Map<String, Value>>,
     /// Server-side progress that changes how the entity reads over time (evaluations).
-    pub lifecycle: Option<Arc<Lifecycle>>,
+    pub lifecycle: Option<Arc<dyn Lifecycle>>,
 }
 
 /// The members of one collection instance in insertion order, with an index by key. Listing

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use graph_odata_csdl::query::{QueryOption, SKIP_TOKEN};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 
 use super::error::ODataError;
@@ -54,19 +55,29 @@ impl SystemOption {
         Self::Search,
     ];
 
-    /// The canonical name including the `$`, e.g. `$orderby`.
+    /// The canonical name including the `$`, e.g. `$orderby`: the shared vocabulary's
+    /// ([`QueryOption::parameter`], [`SKIP_TOKEN`]).
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Top => "$top",
-            Self::Skip => "$skip",
-            Self::Count => "$count",
-            Self::Select => "$select",
-            Self::OrderBy => "$orderby",
-            Self::Filter => "$filter",
-            Self::SkipToken => "$skiptoken",
-            Self::Expand => "$expand",
-            Self::Search => "$search",
+        match self.query_option() {
+            Some(option) => option.parameter(),
+            None => SKIP_TOKEN,
         }
+    }
+
+    /// The option of the shared vocabulary (what the code generator and the runtime call it);
+    /// `None` for `$skiptoken`, which only servers set.
+    pub fn query_option(self) -> Option<QueryOption> {
+        Some(match self {
+            Self::Top => QueryOption::Top,
+            Self::Skip => QueryOption::Skip,
+            Self::Count => QueryOption::Count,
+            Self::Select => QueryOption::Select,
+            Self::OrderBy => QueryOption::OrderBy,
+            Self::Filter => QueryOption::Filter,
+            Self::Expand => QueryOption::Expand,
+            Self::Search => QueryOption::Search,
+            Self::SkipToken => return None,
+        })
     }
 
     /// Looks up a decoded parameter name such as `$top` (ASCII
@@ -75,6 +86,21 @@ impl SystemOption {
         Self::ALL
             .into_iter()
             .find(|option| option.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl From<QueryOption> for SystemOption {
+    fn from(option: QueryOption) -> Self {
+        match option {
+            QueryOption::Top => Self::Top,
+            QueryOption::Skip => Self::Skip,
+            QueryOption::Search => Self::Search,
+            QueryOption::Filter => Self::Filter,
+            QueryOption::Count => Self::Count,
+            QueryOption::OrderBy => Self::OrderBy,
+            QueryOption::Select => Self::Select,
+            QueryOption::Expand => Self::Expand,
+        }
     }
 }
 
