@@ -17,7 +17,9 @@
 //! - [`diff`]: the change report with semver-true verdicts;
 //! - [`overlay`]: overlay entries that expose navigations;
 //! - [`golden`]: the golden files and their diffs;
-//! - [`embed`]: a full document around a fragment (tests, benchmarks, trying a refresh).
+//! - [`embed`]: a full document around a fragment (tests, benchmarks, trying a refresh);
+//! - [`new_crate`]: a complete, tested client crate for any Graph namespace
+//!   (`graph-spec new-crate`).
 #![warn(missing_docs)]
 
 pub use graph_odata_csdl as csdl;
@@ -27,6 +29,7 @@ pub mod diff;
 pub mod embed;
 pub mod generate;
 pub mod golden;
+pub mod new_crate;
 pub mod openapi;
 pub mod overlay;
 pub mod refresh;

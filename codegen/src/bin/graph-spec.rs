@@ -14,6 +14,7 @@ use graph_odata_codegen::diff::{
     count_navigation_paths, diff, load_input, Impact, MAX_NAVIGATION_PATHS,
 };
 use graph_odata_codegen::generate::{load_spec, openapi_for};
+use graph_odata_codegen::new_crate::{new_crate, DependencySource, NewCrateError, NewCrateOptions};
 use graph_odata_codegen::refresh::{refresh, RefreshError, RefreshOptions};
 use graph_odata_codegen::slice::{slice_file, SliceError};
 
@@ -42,6 +43,12 @@ enum Command {
     Diff(DiffArgs),
     /// Print the OpenAPI document the client's build.rs feeds progenitor.
     Openapi(OpenapiArgs),
+    /// Write a complete client crate for one namespace of a full `$metadata` document: the
+    /// slice, an overlay exposing the navigations that reach the namespace (one entry each,
+    /// marked for review), generator.json, Cargo.toml, build.rs, src/, a README and smoke tests
+    /// against the emulator. Exit 0: written; 2: bad input (the error names file, line, column
+    /// and element); 1: cannot write.
+    NewCrate(NewCrateArgs),
     /// Build a full document around a fragment (the fragment's elements replace the host's
     /// elements of the same name, or are added): to try a refresh with an edited fragment.
     Embed(EmbedArgs),
@@ -65,6 +72,26 @@ struct DiffArgs {
     /// Exit with status 1 if any change is breaking.
     #[arg(long)]
     deny_breaking: bool,
+}
+
+#[derive(Debug, Args)]
+struct NewCrateArgs {
+    /// The full CSDL document (Graph's `$metadata`).
+    #[arg(long, value_name = "FULL.xml")]
+    metadata: PathBuf,
+    /// The namespace, e.g. `microsoft.graph.externalConnectors`.
+    #[arg(long, value_name = "NS")]
+    namespace: String,
+    /// The directory to write (must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The crate name (default: `graph-` and the namespace's last segment, kebab-case).
+    #[arg(long, value_name = "CRATE")]
+    name: Option<String>,
+    /// The Graph version the namespace is served from, `v1.0` or `beta` (default: `beta` when
+    /// the metadata file name says so, else `v1.0`).
+    #[arg(long, value_name = "VERSION")]
+    graph_version: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -128,9 +155,50 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Refresh(args) => run_refresh(&args),
         Command::Embed(args) => run_embed(&args),
+        Command::NewCrate(args) => run_new_crate(&args),
         Command::Slice(args) => run_slice(&args),
         Command::Diff(args) => run_diff(&args),
         Command::Openapi(args) => run_openapi(&args),
+    }
+}
+
+fn run_new_crate(args: &NewCrateArgs) -> ExitCode {
+    let mut options = NewCrateOptions::new(&args.metadata, &args.namespace, &args.out);
+    options.name = args.name.clone();
+    options.graph_version = args.graph_version.clone();
+    match new_crate(&options) {
+        Ok(report) => {
+            eprintln!(
+                "graph-spec new-crate: wrote {} to {}: {} operations, {} types, {} navigations exposed ({} not), {} bound operations not exposed, {} smoke tests",
+                report.crate_name,
+                report.dir.display(),
+                report.operations,
+                report.types,
+                report.exposed.len(),
+                report.not_exposed.len(),
+                report.bound_operations.len(),
+                report.smoke_tests.len(),
+            );
+            match &options.dependencies {
+                DependencySource::Checkout(root) => eprintln!(
+                    "  dependencies by path from {}; next: cd {} && cargo test",
+                    root.display(),
+                    report.dir.display()
+                ),
+                DependencySource::Registry => eprintln!(
+                    "  dependencies from crates.io; next: cd {} && cargo test",
+                    report.dir.display()
+                ),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("graph-spec new-crate: error: {err}");
+            match err {
+                NewCrateError::Io { .. } => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            }
+        }
     }
 }
 
