@@ -931,11 +931,22 @@ fn open_enum(
             }
 
             fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                ::schemars::json_schema!({
+                let mut schema = ::schemars::json_schema!({
                     "type": "string",
                     "description": #doc_text,
-                    "examples": [#(#wires),*],
-                })
+                });
+                // Outside the macro: `json_schema!` recurses once per array element, and
+                // enums with hundreds of members exceed the default recursion limit.
+                schema.insert(
+                    "examples".to_owned(),
+                    ::serde_json::Value::Array(
+                        Self::KNOWN_VALUES
+                            .iter()
+                            .map(|w| ::serde_json::Value::String((*w).to_owned()))
+                            .collect(),
+                    ),
+                );
+                schema
             }
         }
     })
