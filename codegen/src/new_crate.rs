@@ -857,6 +857,10 @@ build = "build.rs"
 # A workspace of its own, also when written inside another one.
 [workspace]
 
+[lib]
+# No unit tests in generated code (the tests are in tests/): no second build of the library.
+test = false
+
 [dependencies]
 chrono = {{ version = "0.4", default-features = false, features = ["std", "clock", "serde"] }}
 futures = "0.3"

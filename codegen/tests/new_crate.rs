@@ -72,11 +72,16 @@ fn check_namespace(metadata: &Path, namespace: &str, dir: &Path, target: &Path) 
     assert_eq!(config.namespace, namespace);
     let overlay = std::fs::read_to_string(spec.join(&config.overlay)).unwrap();
     assert!(!overlay.contains('*'), "no wildcard in the overlay");
-    assert!(overlay.contains("REVIEW"), "the overlay is marked for review");
+    assert!(
+        overlay.contains("REVIEW"),
+        "the overlay is marked for review"
+    );
     let entries = overlay.matches("<Annotations Target=").count();
     assert_eq!(
         entries,
-        overlay.matches("graphSecurityCopilot.overlay.Exposed\" />").count(),
+        overlay
+            .matches("graphSecurityCopilot.overlay.Exposed\" />")
+            .count(),
         "one Exposed term per entry"
     );
     assert!(entries > 0);
@@ -84,7 +89,8 @@ fn check_namespace(metadata: &Path, namespace: &str, dir: &Path, target: &Path) 
     let ops = operations(&model).unwrap();
     assert_eq!(report.operations, ops.len());
     assert!(
-        ops.iter().any(|op| op.entity_type.starts_with(&format!("{namespace}."))),
+        ops.iter()
+            .any(|op| op.entity_type.starts_with(&format!("{namespace}."))),
         "operations on the namespace's own types"
     );
     assert!(
@@ -98,7 +104,10 @@ fn check_namespace(metadata: &Path, namespace: &str, dir: &Path, target: &Path) 
         .map(|op| op.path.clone())
         .collect();
     let tested: BTreeSet<String> = report.smoke_tests.iter().cloned().collect();
-    assert_eq!(tested, collections, "{namespace}: one smoke test per collection");
+    assert_eq!(
+        tested, collections,
+        "{namespace}: one smoke test per collection"
+    );
     let smoke = std::fs::read_to_string(dir.join("tests/smoke.rs")).unwrap();
     for path in &collections {
         assert!(
@@ -116,13 +125,34 @@ fn check_namespace(metadata: &Path, namespace: &str, dir: &Path, target: &Path) 
     // `cargo test` in the crate, with no edit.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let build_started = Instant::now();
-    let output = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .args(["test", "--offline"])
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
+        .env("CARGO_TARGET_DIR", target);
+    // What cargo set for this test's own crate is not the nested build's business (and would
+    // make its fingerprints differ from a build started by hand).
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let per_crate = [
+            "CARGO_PKG_",
+            "CARGO_BIN_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || [
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if per_crate {
+            command.env_remove(name.as_ref());
+        }
+    }
+    let output = command.output().expect("cargo runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -192,11 +222,8 @@ fn a_namespace_that_cannot_be_named_fails_at_its_csdl_element() {
 fn bad_options_are_refused_before_anything_is_written() {
     let metadata = reference("graph-v1.0-metadata.xml");
     let root = tempfile::tempdir().unwrap();
-    let mut options = NewCrateOptions::new(
-        &metadata,
-        "microsoft.graph.search",
-        &root.path().join("a"),
-    );
+    let mut options =
+        NewCrateOptions::new(&metadata, "microsoft.graph.search", &root.path().join("a"));
     options.name = Some("1bad name".to_string());
     assert!(new_crate(&options)
         .unwrap_err()
@@ -213,7 +240,10 @@ fn bad_options_are_refused_before_anything_is_written() {
     .unwrap_err()
     .to_string();
     assert!(error.contains("not empty"), "{error}");
-    assert_eq!(std::fs::read_to_string(busy.join("keep.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(busy.join("keep.txt")).unwrap(),
+        "mine"
+    );
     let error = new_crate(&NewCrateOptions::new(
         &metadata,
         "microsoft.graph.noSuchNamespace",
