@@ -1076,8 +1076,9 @@ and add the restrictions its documentation gives.
     }
     let _ = writeln!(
         text,
-        "\nNot exposed: {} navigation(s) of the slice outside the namespace's reach, and {} \
-         bound action(s) and function(s) (out of scope for generated clients).",
+        "\nNot exposed: {} navigation(s) of the slice (not on a path to the namespace's types, \
+         or a root entity set another exposed path reaches), and {} bound action(s) and \
+         function(s) (out of scope for generated clients).",
         report.not_exposed.len(),
         report.bound_operations.len()
     );

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use graph_security_copilot_emulator::spec::{BUNDLED_CSDL, BUNDLED_OVERLAY};
-use graph_security_copilot_emulator::{Emulator, Spec};
+use graph_security_copilot_emulator::{Emulator, Generic, Spec};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -168,4 +168,45 @@ async fn seed_data_that_no_longer_fits_the_spec_fails_loudly() {
     let reply = api.get(workspaces).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json()["value"], json!([]));
+}
+
+#[tokio::test]
+async fn the_generic_profile_adds_nothing_to_the_spec() {
+    // The bundled spec under the generic profile: no seed data, no Security Copilot rules.
+    let spec = Spec::bundled().unwrap();
+    let api = start(Emulator::builder().spec(spec).profile(Generic)).await;
+    let workspaces = WS.trim_end_matches("/default");
+    let reply = api.get(workspaces).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["value"], json!([]), "no seeded workspace");
+    // Workspaces cannot be created through the spec: a container the emulator does not model,
+    // treated as present. Sessions below it are created, listed and read as usual.
+    let sessions = "/security/securityCopilot/workspaces/any-workspace/sessions";
+    let reply = api.get(sessions).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["value"], json!([]));
+    // No required `displayName` (a Security Copilot rule): the spec alone decides.
+    let created = api.post(sessions, json!({})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let listed = api.get(sessions).await;
+    assert_eq!(values(&listed.json()).len(), 1);
+    let read = api.get(&format!("{sessions}/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    // A session, which can be created, must exist before anything below it.
+    let missing = api
+        .get(&format!("{sessions}/no-such-session/prompts"))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+}
+
+#[tokio::test]
+async fn the_security_copilot_profile_keeps_unknown_workspaces_missing() {
+    let api = start_default().await;
+    let reply = api
+        .get("/security/securityCopilot/workspaces/any-workspace/sessions")
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+    let reply = api.post(&format!("{WS}/sessions"), json!({})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
 }
