@@ -5,14 +5,19 @@
 //! cargo run -p graph-security-copilot-emulator -- --port 8080 --page-size 50 \
 //!     --fault 429,first=2,retry-after=1 --fault 503,fraction=0.1 --seed 7
 //! cargo run -p graph-security-copilot-emulator -- --rate-limit 50/2s
+//! # another crate's spec (e.g. one `graph-spec new-crate` wrote), with the generic profile
+//! cargo run -p graph-security-copilot-emulator -- \
+//!     --csdl ../graph-call-records/spec/callRecords.csdl.xml \
+//!     --overlay ../graph-call-records/spec/overlay.xml
 //! ```
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use graph_security_copilot_emulator::{Emulator, FaultRule, RateLimit};
+use graph_security_copilot_emulator::{Emulator, FaultRule, Generic, RateLimit, Spec};
 
 /// An in-memory emulator of the Microsoft Graph beta Security Copilot API.
 #[derive(Debug, Parser)]
@@ -64,6 +69,32 @@ struct Args {
     /// Start without workspace `default` and its plugins.
     #[arg(long)]
     empty: bool,
+    /// Serve this CSDL document instead of the bundled Security Copilot spec, with the generic
+    /// profile (no seed data; containers the spec cannot create are treated as present).
+    #[arg(long, value_name = "FILE", requires = "overlays")]
+    csdl: Option<PathBuf>,
+    /// An overlay for `--csdl` (repeatable): what is exposed.
+    #[arg(long = "overlay", value_name = "FILE")]
+    overlays: Vec<PathBuf>,
+}
+
+/// The spec of `--csdl` and `--overlay`, with file names in errors.
+fn custom_spec(csdl: &Path, overlays: &[PathBuf]) -> Result<Spec, String> {
+    let read =
+        |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
+    let name = |path: &Path| path.display().to_string();
+    let csdl_text = read(csdl)?;
+    let overlay_texts = overlays
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let overlay_names: Vec<String> = overlays.iter().map(|p| name(p)).collect();
+    let named: Vec<(&str, &str)> = overlay_names
+        .iter()
+        .zip(&overlay_texts)
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    Spec::from_documents((&name(csdl), &csdl_text), &named).map_err(|e| e.to_string())
 }
 
 #[tokio::main]
@@ -93,6 +124,15 @@ async fn main() -> ExitCode {
     if let Some(token) = &args.token {
         builder = builder.token(token.clone());
     }
+    if let Some(csdl) = &args.csdl {
+        match custom_spec(csdl, &args.overlays) {
+            Ok(spec) => builder = builder.spec(spec).profile(Generic),
+            Err(error) => {
+                eprintln!("error: cannot load the spec: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     for rule in &args.faults {
         builder = builder.fault(rule.clone());
     }
@@ -106,15 +146,24 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!(
-        "Security Copilot emulator listening on {}",
-        emulator.base_url()
-    );
-    println!(
-        "  try: curl -H 'Authorization: Bearer {}' {}/security/securityCopilot/workspaces/default/sessions",
-        args.token.as_deref().unwrap_or("anything"),
-        emulator.base_url()
-    );
+    match &args.csdl {
+        Some(csdl) => println!(
+            "Graph emulator for {} listening on {}",
+            csdl.display(),
+            emulator.base_url()
+        ),
+        None => {
+            println!(
+                "Security Copilot emulator listening on {}",
+                emulator.base_url()
+            );
+            println!(
+                "  try: curl -H 'Authorization: Bearer {}' {}/security/securityCopilot/workspaces/default/sessions",
+                args.token.as_deref().unwrap_or("anything"),
+                emulator.base_url()
+            );
+        }
+    }
     for rule in &args.faults {
         println!("  fault: {rule:?}");
     }
