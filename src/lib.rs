@@ -36,6 +36,19 @@ pub mod generated;
 pub mod models;
 pub mod resources;
 
+/// The operation table generated from the same spec and overlay as the handles: per operation
+/// its id, method, path template and parameters, allowed query options, body and response.
+/// For tools that follow the spec without hand edits (the `gsc` CLI's `api` commands); send a
+/// row with [`send`](__operations::send) or [`pages`](__operations::pages) (through the
+/// client's transport). Not part of the documented API.
+#[doc(hidden)]
+#[allow(clippy::all)]
+pub mod __operations {
+    include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+
+    pub use graph_odata_runtime::__private::dynamic::{pages, send, Operation, ResponseKind};
+}
+
 pub use graph_odata_runtime::{
     auth, error, filter, paging, query, request, retry, terminal, ApiError, DecodeError, Error,
     Page, StatusCode, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY_BYTES, DEFAULT_TIMEOUT,

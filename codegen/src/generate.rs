@@ -63,6 +63,8 @@ pub struct Generated {
     pub client: String,
     /// The resource handles (formatted Rust).
     pub handles: String,
+    /// The operation table (formatted Rust; see [`crate::rust_operations`]).
+    pub operation_table: String,
     /// The plain-text listing of the generated public surface.
     pub surface: String,
 }
@@ -164,6 +166,10 @@ pub fn generate(model: &Model, config: &SpecConfig) -> Result<Generated, Generat
         syn::parse2(handles_tokens).map_err(|e| GenerateError::Syntax(e.to_string()))?;
     let handles = prettyplease::unparse(&handles_file);
 
+    let table_file: syn::File = syn::parse2(crate::rust_operations::operation_table(&ops))
+        .map_err(|e| GenerateError::Syntax(e.to_string()))?;
+    let operation_table = prettyplease::unparse(&table_file);
+
     let surface = crate::surface::listing(&models_file, &file, &handles_file, &ops);
     Ok(Generated {
         operations: ops,
@@ -171,6 +177,7 @@ pub fn generate(model: &Model, config: &SpecConfig) -> Result<Generated, Generat
         models,
         client,
         handles,
+        operation_table,
         surface,
     })
 }
@@ -223,7 +230,8 @@ impl VisitMut for PostProcess {
 
 /// The client's `build.rs`: generates into `out_dir` from `spec_dir`.
 ///
-/// Writes `models.rs`, `client.rs` and `openapi.json`, and prints `cargo:rerun-if-changed` lines so
+/// Writes `models.rs`, `client.rs`, `resources.rs`, `operations.rs` and `openapi.json`, and
+/// prints `cargo:rerun-if-changed` lines so
 /// a no-op rebuild does not run generation again.
 pub fn build_script(spec_dir: &Path, out_dir: &Path) -> Result<Generated, GenerateError> {
     let config_path = spec_dir.join(crate::config::CONFIG_FILE);
@@ -242,6 +250,7 @@ pub fn build_script(spec_dir: &Path, out_dir: &Path) -> Result<Generated, Genera
     write("models.rs", &generated.models)?;
     write("client.rs", &generated.client)?;
     write("resources.rs", &generated.handles)?;
+    write("operations.rs", &generated.operation_table)?;
     write(
         "openapi.json",
         &serde_json::to_string_pretty(&generated.openapi).unwrap_or_default(),

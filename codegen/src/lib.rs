@@ -8,6 +8,7 @@
 //! - [`rust_names`]: the one rule that turns wire names into Rust names;
 //! - [`rust_models`]: emit the model types (open enums, kept unknown members, optional fields);
 //! - [`rust_handles`]: emit the resource handles (`client.workspace(id).sessions().list()`);
+//! - [`rust_operations`]: emit the operation table (`gsc api` reads it);
 //! - [`generate`]: drive progenitor and post-process its output; used by the client's `build.rs`;
 //! - [`surface`]: the plain-text listing of the generated public surface (golden file).
 //!
@@ -33,5 +34,6 @@ pub mod refresh;
 pub mod rust_handles;
 pub mod rust_models;
 pub mod rust_names;
+pub mod rust_operations;
 pub mod slice;
 pub mod surface;

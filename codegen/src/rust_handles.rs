@@ -348,7 +348,7 @@ fn node_keys_of_anchor(keys: &[KeyParameter], kind: NodeKind) -> Vec<String> {
     inherited.iter().map(key_field).collect()
 }
 
-fn query_option_tokens(options: &[QueryOption]) -> Vec<TokenStream> {
+pub(crate) fn query_option_tokens(options: &[QueryOption]) -> Vec<TokenStream> {
     options
         .iter()
         .map(|o| {

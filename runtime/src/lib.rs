@@ -17,6 +17,8 @@ pub mod auth;
 mod client;
 #[doc(hidden)]
 pub mod codec;
+#[doc(hidden)]
+pub mod dynamic;
 pub mod error;
 pub mod filter;
 pub mod paging;
@@ -41,6 +43,7 @@ pub mod __private {
     pub use crate::__define_client as define_client;
     pub use crate::client::FromTransport;
     pub use crate::codec;
+    pub use crate::dynamic::{self, Operation, ResponseKind};
     pub use crate::paging::resume;
     pub use crate::request::{boxed, check_id, read_count, Exec};
     pub use crate::transport::{hook_pre, Transport};

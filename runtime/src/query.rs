@@ -112,6 +112,35 @@ impl Query {
         used
     }
 
+    /// The options that are set as query parameters (`("$top", "5")`), in
+    /// [`QueryOption::ALL`] order.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        let mut add = |option: QueryOption, value: Option<String>| {
+            if let Some(value) = value {
+                pairs.push((option.parameter(), value));
+            }
+        };
+        add(QueryOption::Top, self.top.map(|n| n.to_string()));
+        add(QueryOption::Skip, self.skip.map(|n| n.to_string()));
+        add(QueryOption::Search, self.search.clone());
+        add(QueryOption::Filter, self.filter.clone());
+        add(QueryOption::Count, self.count.map(|b| b.to_string()));
+        add(
+            QueryOption::OrderBy,
+            self.orderby.as_ref().map(ToString::to_string),
+        );
+        add(
+            QueryOption::Select,
+            self.select.as_ref().map(ToString::to_string),
+        );
+        add(
+            QueryOption::Expand,
+            self.expand.as_ref().map(ToString::to_string),
+        );
+        pairs
+    }
+
     /// Fails if an option is set that the operation does not accept.
     pub fn check(&self, operation: &str, allowed: &[QueryOption]) -> Result<(), crate::Error> {
         match self.used().into_iter().find(|o| !allowed.contains(o)) {

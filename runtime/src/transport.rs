@@ -448,15 +448,75 @@ impl Transport {
                 self.shared.base_url.origin().ascii_serialization()
             )));
         }
+        self.exchange(operation, Method::GET, parsed, None, |_, body| {
+            serde_json::from_slice::<T>(body).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// Sends one request that no generated method describes (`gsc api`, driven by a generated
+    /// operation table) through the same path as every other call: headers, auth, retries,
+    /// throttle gate, body limit, redaction, tracing. `body` is sent as `application/json`.
+    /// A success body is returned as JSON: `null` when empty, a number for a `text/plain`
+    /// count. `url` must be on the API's origin.
+    #[doc(hidden)]
+    pub async fn send_json(
+        &self,
+        operation: &'static str,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, Error> {
+        if !self.same_origin(&url) {
+            return Err(Error::InvalidRequest(format!(
+                "{} is not on the API origin {}; not sending",
+                url.origin().ascii_serialization(),
+                self.shared.base_url.origin().ascii_serialization()
+            )));
+        }
+        let body = match body {
+            Some(value) => Some(
+                serde_json::to_vec(value)
+                    .map_err(|e| Error::InvalidRequest(format!("request body: {e}")))?,
+            ),
+            None => None,
+        };
+        self.exchange(operation, method, url, body, |_, body| {
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(serde_json::Value::Null);
+            }
+            serde_json::from_slice(body).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// One call outside the generated client: a fresh call context and span, the request
+    /// prepared and executed like any other, a non-success status mapped to [`Error::Api`] and
+    /// a success body decoded by `decode` (its error becomes [`Error::Decode`]).
+    async fn exchange<T>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        decode: impl FnOnce(StatusCode, &Bytes) -> Result<T, String>,
+    ) -> Result<T, Error> {
         let context = CallContext::new();
         let span = call_span(operation, &context);
         let this = self.clone();
         let work = async move {
-            let mut request = reqwest::Request::new(Method::GET, parsed);
+            let mut request = reqwest::Request::new(method, url);
             request.headers_mut().insert(
                 reqwest::header::ACCEPT,
                 HeaderValue::from_static("application/json"),
             );
+            if let Some(body) = body {
+                request.headers_mut().insert(
+                    reqwest::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                *request.body_mut() = Some(reqwest::Body::from(body));
+            }
             this.prepare(&mut request).await?;
             let failed = |e: reqwest::Error| {
                 let context = CallContext::current();
@@ -477,8 +537,8 @@ impl Transport {
         let secrets = self.secrets();
         let result = result.and_then(|(status, body)| {
             if status.is_success() {
-                serde_json::from_slice::<T>(&body)
-                    .map_err(|e| decode_error(&context, status, e.to_string(), body, &secrets))
+                decode(status, &body)
+                    .map_err(|message| decode_error(&context, status, message, body, &secrets))
             } else {
                 Err(api_error(&context, status, &secrets))
             }
