@@ -311,3 +311,31 @@ pub fn leaf(matches: &clap::ArgMatches) -> &clap::ArgMatches {
     }
     current
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn every_task_command_names_an_operation_of_the_spec() {
+        for (path, id) in crate::commands::TASK_OPERATIONS {
+            assert!(
+                graph_security_copilot::__operations::operation(id).is_some(),
+                "gsc {} uses {id}, which the spec no longer has",
+                path.join(" ")
+            );
+            let mut command = command();
+            for name in *path {
+                command = command
+                    .find_subcommand(name)
+                    .cloned()
+                    .unwrap_or_else(|| panic!("no command {path:?}"));
+            }
+        }
+    }
+}
