@@ -339,6 +339,8 @@ fn to_value<T: Serialize>(value: &T) -> Result<Value, Failure> {
     serde_json::to_value(value).map_err(|e| Failure::Io(std::io::Error::other(e)))
 }
 
+// Built from `default()` so that a `#[non_exhaustive]` `Page` would still compile here.
+#[allow(clippy::field_reassign_with_default)]
 fn to_value_page<T: Serialize>(page: Page<T>) -> Result<Page<Value>, Failure> {
     let mut converted = Page::default();
     converted.value = page.value.iter().map(to_value).collect::<Result<_, _>>()?;
