@@ -1,12 +1,15 @@
 //! The task commands, on the library's ergonomic layer (handles, typed models, `wait`). Every
 //! call `gsc` makes into that layer is in this module, so an API change is adapted here.
 
+use std::io::IsTerminal;
+
 use clap::ArgMatches;
 use futures::TryStreamExt;
 use graph_security_copilot::evaluation::WaitOptions;
 use graph_security_copilot::models::{Evaluation, EvaluationResultType, EvaluationState};
 use graph_security_copilot::query::Query;
 use graph_security_copilot::request::{GetRequest, ListRequest};
+use graph_security_copilot::terminal::escape;
 use graph_security_copilot::{Client, Page};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -96,6 +99,12 @@ pub async fn ask(cx: &Context, args: &AskArgs) -> Result<(), Failure> {
         "evaluation": to_value(&evaluation)?,
     });
     cx.output.text(&answer, &document)?;
+    if cx.output.is_table() && std::io::stderr().is_terminal() {
+        eprintln!(
+            "\n(session {}: continue it with gsc ask --session ID \"...\")",
+            escape(&session_id)
+        );
+    }
     check_outcome(&evaluation)
 }
 

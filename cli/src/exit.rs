@@ -123,7 +123,18 @@ impl Failure {
                 text
             }
             Failure::Graph(error) => {
-                let mut text = format!("error: {}", escape(&error.to_string()));
+                let mut message = error.to_string();
+                // Transport errors say what failed only in their sources ("connection refused").
+                let mut source = std::error::Error::source(error);
+                while let Some(cause) = source {
+                    let cause_text = cause.to_string();
+                    if !message.contains(&cause_text) {
+                        message.push_str(": ");
+                        message.push_str(&cause_text);
+                    }
+                    source = cause.source();
+                }
+                let mut text = format!("error: {}", escape(&message));
                 if let Some(id) = error.request_id() {
                     text.push_str(&format!("\n  request-id: {}", escape(id)));
                 }

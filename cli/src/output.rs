@@ -48,6 +48,11 @@ impl Output {
         }
     }
 
+    /// Whether results are printed as a table (for people).
+    pub fn is_table(&self) -> bool {
+        self.format == Format::Table
+    }
+
     /// Prints one entity: `property value` lines in a table, else one JSON value.
     pub fn entity(&self, value: &Value) -> io::Result<()> {
         let mut out = io::stdout().lock();

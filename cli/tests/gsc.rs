@@ -6,7 +6,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use graph_security_copilot::__operations::{ResponseKind, OPERATIONS};
 use graph_security_copilot::query::QueryOption;
-use graph_security_copilot_emulator::Emulator;
+use graph_security_copilot_emulator::{Emulator, FaultRule};
 use serde_json::Value;
 
 /// Long enough to be redacted by the client if a server echoed it; must never be printed.
@@ -447,6 +447,17 @@ async fn output_off_a_terminal_has_no_control_sequences() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_beyond_the_retry_budget_is_an_api_error() {
+    // A Retry-After longer than the retry policy's longest wait fails the call at once.
+    let rule: FaultRule = "429,retry-after=100000".parse().unwrap();
+    let emulator = Emulator::builder().fault(rule).start().await.unwrap();
+    let run = run(&mut gsc(&emulator), &["sessions", "list"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("429"), "{}", run.stderr);
+    assert!(run.stderr.contains("retry-after: "), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeouts_exit_4() {
     let emulator = Emulator::builder()
         .evaluation_delays(Duration::from_secs(30), Duration::from_secs(30))
@@ -485,6 +496,11 @@ fn transport_and_credential_failures_exit_5() {
         ],
     );
     assert_eq!(run_closed.code, 5, "{}", run_closed.stderr);
+    assert!(
+        run_closed.stderr.starts_with("error: transport error"),
+        "{}",
+        run_closed.stderr
+    );
 
     if !cfg!(feature = "azure-identity") {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gsc"));
