@@ -140,11 +140,10 @@ pub fn pages(
                 operation.id
             )));
         }
-        let value = first_transport
-            .send_json(operation.id, operation.http_method()?, url?, None)
-            .await?;
-        serde_json::from_value::<Page<Value>>(value)
-            .map_err(|e| Error::InvalidRequest(format!("{}: not a page: {e}", operation.id)))
+        // A list is a GET; the first page decodes like every next one.
+        first_transport
+            .get_json::<Page<Value>>(operation.id, url?.as_str())
+            .await
     });
     paging::pages(
         transport.clone(),
