@@ -42,13 +42,16 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The API root (the emulator's, e.g. http://127.0.0.1:8080/beta, for local trials).
+    /// The API root (an emulator's for local trials: http://127.0.0.1:8080/beta)
     #[arg(long, env = "GRAPH_BASE_URL", global = true, value_name = "URL",
           default_value = graph_security_copilot::DEFAULT_BASE_URL)]
     pub base_url: String,
-    /// Bearer token (prefer GRAPH_TOKEN: command lines are visible to other local users).
-    /// Without one, a gsc built with the azure-identity feature uses the Azure CLI's account.
+    /// Bearer token; prefer GRAPH_TOKEN (command lines are visible to other local users)
+    ///
+    /// Without a token, a gsc built with the azure-identity feature uses the Azure CLI's
+    /// signed-in account (az login).
     #[arg(
         long,
         env = "GRAPH_TOKEN",
