@@ -363,3 +363,34 @@ fn id_of(id: Option<String>, what: &str) -> Result<String, Failure> {
     id.filter(|id| !id.is_empty())
         .ok_or_else(|| Failure::Service(format!("the created {what} has no id")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::Exit;
+
+    fn outcome(evaluation: Value) -> Option<Exit> {
+        let evaluation: Evaluation = serde_json::from_value(evaluation).unwrap();
+        check_outcome(&evaluation).err().map(|f| f.exit())
+    }
+
+    #[test]
+    fn failed_and_cancelled_evaluations_exit_3() {
+        let completed =
+            json!({"state": "completed", "result": {"type": "success", "content": "hi"}});
+        assert_eq!(outcome(completed), None);
+        for failed in [
+            json!({"state": "cancelled"}),
+            json!({"state": "running", "isCancelled": true}),
+            json!({"state": "completed", "result": {"type": "error", "content": null}}),
+            json!({"state": "completed", "result": {"type": "rejected"}}),
+            json!({"state": "completed", "result": {"type": "timedOut"}}),
+        ] {
+            assert_eq!(
+                outcome(failed.clone()),
+                Some(Exit::EvaluationFailed),
+                "{failed}"
+            );
+        }
+    }
+}
