@@ -93,19 +93,31 @@ Examples:
   gsc ask \"Who am I\" -o json | jq -r .answer")]
     Ask(AskArgs),
     /// Sessions of the workspace.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gsc sessions list --top 5\n  gsc sessions create \"Incident 42\""
+    )]
     Sessions(SessionsCommand),
     /// Prompts of a session.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gsc prompts list --session 7f3c...\n  gsc prompts create --session 7f3c... \"Who am I\""
+    )]
     Prompts(PromptsCommand),
     /// Evaluations of a prompt.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gsc evaluations wait --session 7f3c... --prompt 1 e5d1..."
+    )]
     Evaluations(EvaluationsCommand),
     /// Plugins of the workspace.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  gsc plugins list --all -o ndjson"
+    )]
     Plugins(PluginsCommand),
     /// Security Copilot workspaces.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  gsc workspaces list")]
     Workspaces(WorkspacesCommand),
     /// Every operation of the spec, by operation id (generated from the spec and overlay).
     #[command(

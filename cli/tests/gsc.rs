@@ -522,10 +522,25 @@ fn completions_and_help() {
     assert!(help.contains("Examples:") && help.contains("gsc ask"));
     for command in [
         "ask",
+        "sessions",
         "sessions list",
+        "sessions get",
+        "sessions create",
+        "prompts",
+        "prompts list",
+        "prompts get",
         "prompts create",
+        "evaluations",
+        "evaluations list",
+        "evaluations get",
         "evaluations wait",
+        "plugins",
+        "plugins list",
+        "workspaces",
+        "workspaces list",
+        "api",
         "emulator",
+        "completions",
     ] {
         let mut args: Vec<&str> = command.split(' ').collect();
         args.push("--help");
