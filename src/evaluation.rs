@@ -65,6 +65,8 @@ pub enum EvaluationOutcome {
 
 impl EvaluationOutcome {
     /// The outcome of `evaluation`, or the evaluation back while it is still running.
+    // Both sides are one evaluation, moved once per poll: boxing would only add an allocation.
+    #[allow(clippy::result_large_err)]
     pub fn of(evaluation: Evaluation) -> Result<EvaluationOutcome, Evaluation> {
         if evaluation.state == Some(EvaluationState::Cancelled)
             || evaluation.is_cancelled == Some(true)
@@ -120,6 +122,7 @@ impl EvaluationOutcome {
     }
 
     /// The completed evaluation, or the outcome back as the error (for `?` chains).
+    #[allow(clippy::result_large_err)] // the same evaluation either way (see `of`)
     pub fn completed(self) -> Result<Evaluation, EvaluationOutcome> {
         match self {
             EvaluationOutcome::Completed(e) => Ok(e),
