@@ -54,7 +54,8 @@ async fn rows_are_sent_through_the_transport() {
         )
         .await
         .unwrap();
-        assert_eq!(created["displayName"], "by table");
+        assert_eq!(created.metadata().status().as_u16(), 201);
+        assert_eq!(created.value()["displayName"], "by table");
     }
     let list = __operations::operation("list_workspace_sessions").unwrap();
     assert_eq!(list.response, ResponseKind::Collection);

@@ -108,7 +108,8 @@ pub async fn run(
                 &query,
                 body.as_ref(),
             )
-            .await?;
+            .await?
+            .into_value();
             if !value.is_null() {
                 output.entity(&value)?;
             }

@@ -5,9 +5,8 @@ use std::io::IsTerminal;
 
 use clap::ArgMatches;
 use futures::TryStreamExt;
-use graph_security_copilot::evaluation::WaitOptions;
-use graph_security_copilot::models::{Evaluation, EvaluationResultType, EvaluationState};
-use graph_security_copilot::query::Query;
+use graph_security_copilot::evaluation::{EvaluationOutcome, WaitOptions};
+use graph_security_copilot::query::{OperationOptions, Query};
 use graph_security_copilot::request::{GetRequest, ListRequest};
 use graph_security_copilot::terminal::escape;
 use graph_security_copilot::{Client, Page};
@@ -88,15 +87,16 @@ pub async fn ask(cx: &Context, args: &AskArgs) -> Result<(), Failure> {
     let prompt_id = id_of(prompt.id, "prompt")?;
     let evaluations = session.prompt(prompt_id.as_str()).evaluations();
     let spinner = Spinner::start("waiting for the answer");
-    let evaluation = evaluations.create_and_wait(cx.wait.clone()).await;
+    let outcome = evaluations.create_and_wait(cx.wait.clone()).await;
     spinner.stop();
-    let evaluation = evaluation?;
-    let answer = evaluation.answer().unwrap_or_default().to_string();
+    let outcome = outcome?;
+    let answer = outcome.answer().unwrap_or_default().to_string();
     let document = json!({
         "sessionId": session_id,
         "promptId": prompt_id,
-        "answer": evaluation.answer(),
-        "evaluation": to_value(&evaluation)?,
+        "answer": outcome.answer(),
+        "outcome": outcome.to_string(),
+        "evaluation": to_value(outcome.evaluation())?,
     });
     cx.output.text(&answer, &document)?;
     if cx.output.is_table() && std::io::stderr().is_terminal() {
@@ -105,7 +105,7 @@ pub async fn ask(cx: &Context, args: &AskArgs) -> Result<(), Failure> {
             escape(&session_id)
         );
     }
-    check_outcome(&evaluation)
+    check_outcome(&outcome)
 }
 
 /// `gsc sessions`.
@@ -198,11 +198,11 @@ pub async fn evaluations(
                 .prompt(prompt.as_str())
                 .evaluation(id.as_str());
             let spinner = Spinner::start("waiting for the evaluation");
-            let evaluation = handle.wait(cx.wait.clone()).await;
+            let outcome = handle.wait(cx.wait.clone()).await;
             spinner.stop();
-            let evaluation = evaluation?;
-            entity(cx, &evaluation)?;
-            check_outcome(&evaluation)
+            let outcome = outcome?;
+            entity(cx, outcome.evaluation())?;
+            check_outcome(&outcome)
         }
     }
 }
@@ -239,87 +239,46 @@ pub async fn workspaces(
 }
 
 /// Exit status 3 for an evaluation that ended failed or cancelled.
-fn check_outcome(evaluation: &Evaluation) -> Result<(), Failure> {
-    let cancelled = evaluation.is_cancelled == Some(true)
-        || matches!(evaluation.state, Some(EvaluationState::Cancelled));
-    if cancelled {
-        return Err(Failure::EvaluationFailed(
-            "the evaluation was cancelled".to_string(),
-        ));
-    }
-    let result_type = evaluation
-        .result
-        .as_ref()
-        .and_then(|r| r.as_ref())
-        .and_then(|r| r.type_.as_ref());
-    match result_type {
-        Some(
-            kind @ (EvaluationResultType::Error
-            | EvaluationResultType::Rejected
-            | EvaluationResultType::TimedOut
-            | EvaluationResultType::CapacityExceeded
-            | EvaluationResultType::NeedAdditionalClaims),
-        ) => Err(Failure::EvaluationFailed(format!(
-            "the evaluation failed: {}",
-            kind.as_str()
-        ))),
-        _ => Ok(()),
+fn check_outcome(outcome: &EvaluationOutcome) -> Result<(), Failure> {
+    if outcome.is_completed() {
+        Ok(())
+    } else {
+        Err(Failure::EvaluationFailed(format!(
+            "the evaluation ended {outcome}"
+        )))
     }
 }
 
-/// Sets the query options on a listing.
-fn with_list_query<T>(mut request: ListRequest<T>, query: &Query) -> ListRequest<T>
+/// Sets the query options (those of the operation's table row, parsed from the command line)
+/// on a listing; the request checks them against its operation before sending.
+fn with_list_query<T, O>(request: ListRequest<T, O>, query: &Query) -> ListRequest<T, O>
 where
     T: DeserializeOwned + Send + 'static,
+    O: OperationOptions,
 {
-    if let Some(n) = query.top {
-        request = request.top(n);
-    }
-    if let Some(n) = query.skip {
-        request = request.skip(n);
-    }
-    if let Some(filter) = &query.filter {
-        request = request.filter(filter.as_str());
-    }
-    if let Some(search) = &query.search {
-        request = request.search(search.as_str());
-    }
-    if let Some(count) = query.count {
-        request = request.count(count);
-    }
-    if let Some(fields) = &query.orderby {
-        request = request.orderby(fields.clone());
-    }
-    if let Some(fields) = &query.select {
-        request = request.select(fields.clone());
-    }
-    if let Some(fields) = &query.expand {
-        request = request.expand(fields.clone());
-    }
-    request
+    request.with_query(query.clone())
 }
 
-/// Sets the query options on a get.
-fn with_get_query<T: Send + 'static>(mut request: GetRequest<T>, query: &Query) -> GetRequest<T> {
-    if let Some(fields) = &query.select {
-        request = request.select(fields.clone());
-    }
-    if let Some(fields) = &query.expand {
-        request = request.expand(fields.clone());
-    }
-    request
+/// Sets the query options on a get (see [`with_list_query`]).
+fn with_get_query<T, O>(request: GetRequest<T, O>, query: &Query) -> GetRequest<T, O>
+where
+    T: Send + 'static,
+    O: OperationOptions,
+{
+    request.with_query(query.clone())
 }
 
 /// Prints a listing: the first page, or every page with `--all` (NDJSON streams as they come).
-async fn list<T>(
+async fn list<T, O>(
     cx: &Context,
-    request: ListRequest<T>,
+    request: ListRequest<T, O>,
     query: &Query,
     matches: &ArgMatches,
     columns: &[&str],
 ) -> Result<(), Failure>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
+    O: OperationOptions,
 {
     let selected = options::selected(query);
     let columns: Vec<&str> = match &selected {
@@ -370,8 +329,9 @@ mod tests {
     use crate::exit::Exit;
 
     fn outcome(evaluation: Value) -> Option<Exit> {
-        let evaluation: Evaluation = serde_json::from_value(evaluation).unwrap();
-        check_outcome(&evaluation).err().map(|f| f.exit())
+        let evaluation = serde_json::from_value(evaluation).unwrap();
+        let outcome = EvaluationOutcome::of(evaluation).unwrap();
+        check_outcome(&outcome).err().map(|f| f.exit())
     }
 
     #[test]
@@ -383,6 +343,7 @@ mod tests {
             json!({"state": "cancelled"}),
             json!({"state": "running", "isCancelled": true}),
             json!({"state": "completed", "result": {"type": "error", "content": null}}),
+            json!({"state": "running", "result": {"type": "capacityExceeded"}}),
             json!({"state": "completed", "result": {"type": "rejected"}}),
             json!({"state": "completed", "result": {"type": "timedOut"}}),
         ] {

@@ -90,10 +90,7 @@ async fn run(cli: &Cli, matches: &clap::ArgMatches) -> Result<(), Failure> {
         client,
         workspace: global.workspace.clone(),
         output: Output::new(global.output),
-        wait: WaitOptions {
-            deadline: global.timeout,
-            ..WaitOptions::default()
-        },
+        wait: WaitOptions::default().with_deadline(global.timeout),
     };
     let leaf = args::leaf(matches);
     let work = async {

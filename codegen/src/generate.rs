@@ -209,6 +209,11 @@ impl VisitMut for PostProcess {
         syn::visit_mut::visit_block_mut(self, block);
     }
 
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        drop_ignored_examples(&mut function.attrs);
+        syn::visit_mut::visit_impl_item_fn_mut(self, function);
+    }
+
     fn visit_expr_path_mut(&mut self, path: &mut syn::ExprPath) {
         // Progenitor's `encode_path` leaves `.` alone, so an id `..` would be resolved away by
         // the URL parser; ours encodes dot segments too.
@@ -225,6 +230,44 @@ impl VisitMut for PostProcess {
             }
         }
         syn::visit_mut::visit_expr_path_mut(self, path);
+    }
+}
+
+/// Drops the ```` ```ignore ```` examples progenitor writes into the raw client's method docs:
+/// they never compile (they name a `client` they do not define), so every generated crate's
+/// `cargo test` would list them as ignored doctests.
+fn drop_ignored_examples(attrs: &mut [syn::Attribute]) {
+    for attr in attrs {
+        let syn::Meta::NameValue(doc) = &mut attr.meta else {
+            continue;
+        };
+        if !doc.path.is_ident("doc") {
+            continue;
+        }
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = &doc.value
+        else {
+            continue;
+        };
+        let mut value = text.value();
+        let mut changed = false;
+        while let Some(start) = value.find("```ignore") {
+            let after = start + "```ignore".len();
+            let end = value[after..]
+                .find("```")
+                .map_or(value.len(), |close| after + close + "```".len());
+            value.replace_range(start..end, "");
+            changed = true;
+        }
+        if changed {
+            let span = text.span();
+            doc.value = syn::Expr::Lit(syn::ExprLit {
+                attrs: Vec::new(),
+                lit: syn::Lit::Str(syn::LitStr::new(value.trim_end(), span)),
+            });
+        }
     }
 }
 

@@ -12,28 +12,35 @@
 //! - [`generate`]: drive progenitor and post-process its output; used by the client's `build.rs`;
 //! - [`surface`]: the plain-text listing of the generated public surface (golden file).
 //!
-//! And the tools for the day the spec changes (`graph-spec`):
-//! - [`refresh`]: slice, compare, regenerate, write `spec/`, report (`graph-spec refresh`);
-//! - [`slice`](mod@slice): cut a namespace out of a full `$metadata` document;
-//! - [`diff`]: the change report with semver-true verdicts;
-//! - [`overlay`]: overlay entries that expose navigations;
-//! - [`golden`]: the golden files and their diffs;
-//! - [`embed`]: a full document around a fragment (tests, benchmarks, trying a refresh).
+//! And the tools for the day the spec changes (`graph-spec`), behind the `tools` feature (on
+//! by default; build scripts turn it off so consumers compile only the generator):
+//! - `refresh`: slice, compare, regenerate, write `spec/`, report (`graph-spec refresh`);
+//! - `slice`: cut a namespace out of a full `$metadata` document;
+//! - `diff`: the change report with semver-true verdicts;
+//! - `overlay`: overlay entries that expose navigations;
+//! - `golden`: the golden files and their diffs;
+//! - `embed`: a full document around a fragment (tests, benchmarks, trying a refresh).
 #![warn(missing_docs)]
 
 pub use graph_odata_csdl as csdl;
 pub use graph_odata_csdl::{capabilities, operations};
 pub mod config;
+#[cfg(feature = "tools")]
 pub mod diff;
+#[cfg(feature = "tools")]
 pub mod embed;
 pub mod generate;
+#[cfg(feature = "tools")]
 pub mod golden;
 pub mod openapi;
+#[cfg(feature = "tools")]
 pub mod overlay;
+#[cfg(feature = "tools")]
 pub mod refresh;
 pub mod rust_handles;
 pub mod rust_models;
 pub mod rust_names;
 pub mod rust_operations;
+#[cfg(feature = "tools")]
 pub mod slice;
 pub mod surface;

@@ -27,9 +27,9 @@ use graph_odata_csdl::{
 use crate::odata::{EntityShape, PropertyKind};
 
 /// The CSDL bundled with the emulator: the same file the client is generated from.
-pub const BUNDLED_CSDL: &str = include_str!("../../spec/securityCopilot.csdl.xml");
+pub const BUNDLED_CSDL: &str = include_str!("../spec/securityCopilot.csdl.xml");
 /// The overlay bundled with the emulator: the same file the client is generated from.
-pub const BUNDLED_OVERLAY: &str = include_str!("../../spec/overlay.xml");
+pub const BUNDLED_OVERLAY: &str = include_str!("../spec/overlay.xml");
 
 const COMPUTED: &str = "Org.OData.Core.V1.Computed";
 

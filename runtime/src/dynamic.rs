@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::paging::{self, Page};
 use crate::query::{Query, QueryOption};
+use crate::response::Response;
 use crate::transport::Transport;
 use crate::Error;
 
@@ -94,14 +95,15 @@ impl Operation {
 }
 
 /// Sends `operation` once (the first page only, for a list) and returns the response body as
-/// JSON (`null` for no content). `body` is required exactly when the operation takes one.
+/// JSON (`null` for no content) with the response's metadata (status, request ids). `body`
+/// is required exactly when the operation takes one.
 pub async fn send(
     transport: &Transport,
     operation: &'static Operation,
     path_values: &[&str],
     query: &Query,
     body: Option<&Value>,
-) -> Result<Value, Error> {
+) -> Result<Response<Value>, Error> {
     match (operation.request_body, body) {
         (Some(_), None) => {
             return Err(Error::InvalidRequest(format!(
@@ -144,6 +146,7 @@ pub fn pages(
         first_transport
             .get_json::<Page<Value>>(operation.id, url?.as_str())
             .await
+            .map(Page::from_response)
     });
     paging::pages(
         transport.clone(),

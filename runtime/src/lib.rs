@@ -6,7 +6,8 @@
 //!   client-wide throttle gate and pacing), response limits, tracing;
 //! - [`request`] and [`paging`]: fluent request builders, `@odata.nextLink` streams, [`Page`];
 //! - [`query`] and [`filter`]: OData system query options and a typed `$filter` builder;
-//! - [`error`]: typed errors that keep status, request ids and the raw body;
+//! - [`error`]: typed errors that keep status, request ids and the raw body; [`response`]: the
+//!   status and request ids of successes;
 //! - [`terminal`]: escaping server-provided text for a terminal.
 //!
 //! Generated crates reach their internals through the `#[doc(hidden)]` `__private` module; it is
@@ -24,6 +25,7 @@ pub mod filter;
 pub mod paging;
 pub mod query;
 pub mod request;
+pub mod response;
 pub mod retry;
 pub mod terminal;
 mod transport;
@@ -36,6 +38,7 @@ pub use error::{ApiError, DecodeError, Error};
 pub use paging::Page;
 /// The HTTP status type of [`ApiError::status`] and [`Error::status`].
 pub use reqwest::StatusCode;
+pub use response::{Response, ResponseMetadata};
 
 /// What generated crates need from the runtime; not part of the documented API.
 #[doc(hidden)]

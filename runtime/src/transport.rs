@@ -18,6 +18,7 @@ use url::Url;
 
 use crate::auth::{AccessToken, TokenCache};
 use crate::error::{redact_bytes, redact_str, ApiError, DecodeError, Error, ODataError};
+use crate::response::{Response, ResponseMetadata};
 use crate::retry::{Decision, Outcome, Pacing, RetryPolicy, ThrottleGate};
 
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
@@ -412,8 +413,8 @@ impl Transport {
     }
 
     /// Runs one logical call of the generated client: a fresh client request id, a tracing span,
-    /// and progenitor's result mapped to [`Error`].
-    pub async fn call<T, F>(&self, operation: &'static str, call: F) -> Result<T, Error>
+    /// and progenitor's result mapped to [`Error`]; a success keeps its [`ResponseMetadata`].
+    pub async fn call<T, F>(&self, operation: &'static str, call: F) -> Result<Response<T>, Error>
     where
         F: std::future::Future<
             Output = Result<ResponseValue<T>, progenitor_client::Error<ODataError>>,
@@ -426,7 +427,10 @@ impl Transport {
             .instrument(span.clone())
             .await;
         let result = match result {
-            Ok(value) => Ok(value.into_inner()),
+            Ok(value) => {
+                let metadata = metadata(&context, value.status(), value.headers());
+                Ok(Response::new(value.into_inner(), metadata))
+            }
             Err(error) => Err(self.map_error(error, &context).await),
         };
         finish_span(&span, &context, &result);
@@ -438,7 +442,7 @@ impl Transport {
         &self,
         operation: &'static str,
         url: &str,
-    ) -> Result<T, Error> {
+    ) -> Result<Response<T>, Error> {
         let parsed = Url::parse(url)
             .map_err(|e| Error::InvalidRequest(format!("invalid nextLink {url:?}: {e}")))?;
         if !self.same_origin(&parsed) {
@@ -466,7 +470,7 @@ impl Transport {
         method: Method,
         url: Url,
         body: Option<&serde_json::Value>,
-    ) -> Result<serde_json::Value, Error> {
+    ) -> Result<Response<serde_json::Value>, Error> {
         if !self.same_origin(&url) {
             return Err(Error::InvalidRequest(format!(
                 "{} is not on the API origin {}; not sending",
@@ -492,7 +496,8 @@ impl Transport {
 
     /// One call outside the generated client: a fresh call context and span, the request
     /// prepared and executed like any other, a non-success status mapped to [`Error::Api`] and
-    /// a success body decoded by `decode` (its error becomes [`Error::Decode`]).
+    /// a success body decoded by `decode` (its error becomes [`Error::Decode`]), kept with its
+    /// [`ResponseMetadata`].
     async fn exchange<T>(
         &self,
         operation: &'static str,
@@ -500,7 +505,7 @@ impl Transport {
         url: Url,
         body: Option<Vec<u8>>,
         decode: impl FnOnce(StatusCode, &Bytes) -> Result<T, String>,
-    ) -> Result<T, Error> {
+    ) -> Result<Response<T>, Error> {
         let context = CallContext::new();
         let span = call_span(operation, &context);
         let this = self.clone();
@@ -527,17 +532,19 @@ impl Transport {
             };
             let response = this.execute(request).await.map_err(failed)?;
             let status = response.status();
+            let headers = response.headers().clone();
             let body = response.bytes().await.map_err(failed)?;
-            Ok::<_, Error>((status, body))
+            Ok::<_, Error>((status, headers, body))
         };
         let result = CALL
             .scope(Arc::clone(&context), work)
             .instrument(span.clone())
             .await;
         let secrets = self.secrets();
-        let result = result.and_then(|(status, body)| {
+        let result = result.and_then(|(status, headers, body)| {
             if status.is_success() {
                 decode(status, &body)
+                    .map(|value| Response::new(value, metadata(&context, status, &headers)))
                     .map_err(|message| decode_error(&context, status, message, body, &secrets))
             } else {
                 Err(api_error(&context, status, &secrets))
@@ -616,6 +623,17 @@ fn finish_span<T>(span: &tracing::Span, context: &CallContext, result: &Result<T
     match result {
         Ok(_) => tracing::debug!("graph call succeeded"),
         Err(error) => tracing::debug!(%error, "graph call failed"),
+    }
+}
+
+/// The metadata of a success (no secret can be in a `request-id` the client did not send, but
+/// it is the server's text: kept as sent, like the body).
+fn metadata(context: &CallContext, status: StatusCode, headers: &HeaderMap) -> ResponseMetadata {
+    ResponseMetadata {
+        status,
+        request_id: header(headers, &REQUEST_ID),
+        client_request_id: context.client_request_id.clone(),
+        attempts: context.with(|s| s.attempts).max(1),
     }
 }
 
