@@ -15,94 +15,56 @@
 
 use std::time::{Duration, Instant};
 
-use graph_security_copilot::auth::StaticToken;
-use graph_security_copilot::evaluation::WaitOptions;
+use graph_security_copilot::prelude::*;
 use graph_security_copilot::terminal::escape;
-use graph_security_copilot::{Client, DEFAULT_BASE_URL};
-use graph_security_copilot_emulator::Emulator;
+
+mod support;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            // Error texts can quote the server: escape them like any server-provided text.
-            eprintln!("error: {}", escape(&error.to_string()));
-            std::process::ExitCode::FAILURE
-        }
-    }
+    support::exit_code(run().await)
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), support::BoxError> {
     let started = Instant::now();
-    let token = std::env::var("GRAPH_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty());
-    let (client, emulator) = match token {
-        Some(token) => {
-            let base_url = std::env::var("GRAPH_BASE_URL")
-                .ok()
-                .filter(|u| !u.trim().is_empty())
-                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-            println!("Talking to {base_url} with the token in GRAPH_TOKEN.");
-            let client = Client::builder()
-                .base_url(base_url)
-                .credential(StaticToken::new(token))
-                .build()?;
-            (client, None)
-        }
-        None => {
-            let emulator = Emulator::builder().start().await?;
-            println!(
-                "GRAPH_TOKEN is not set: talking to the local Security Copilot emulator at {}",
-                emulator.base_url()
-            );
-            println!("(set GRAPH_TOKEN, and optionally GRAPH_BASE_URL, to use a real tenant)");
-            let client = Client::builder()
-                .base_url(emulator.base_url())
-                .credential(StaticToken::new("emulator-accepts-any-token"))
-                .build()?;
-            (client, Some(emulator))
-        }
-    };
+    let (client, emulator) = support::connect().await?;
 
     let workspace = client.workspace("default");
     let session = workspace.sessions().create("Who am I").await?;
-    let session_id = session.id.clone().unwrap_or_default();
-    println!("\nCreated session {} \"Who am I\"", escape(&session_id));
-    let session = workspace.session(session_id);
+    let session = workspace.sessions().handle(&session)?;
+    println!(
+        "\nCreated session {} \"Who am I\"",
+        escape(session.session_id())
+    );
 
     let prompt = session.prompts().create("Who am I?").await?;
-    let prompt_id = prompt.id.clone().unwrap_or_default();
-    println!("Sent prompt {}: Who am I?", escape(&prompt_id));
+    let prompt = session.prompts().handle(&prompt)?;
+    println!("Sent prompt {}: Who am I?", escape(prompt.prompt_id()));
 
     print!("Evaluating");
     std::io::Write::flush(&mut std::io::stdout())?;
     let asked = Instant::now();
-    let evaluation = session
-        .prompt(prompt_id)
-        .evaluations()
-        .create_and_wait(WaitOptions {
-            initial_interval: Duration::from_millis(100),
-            max_interval: Duration::from_millis(500),
-            deadline: Duration::from_secs(120),
-        })
-        .await?;
-    let state = evaluation.state.as_ref().map_or_else(
-        || "unknown".to_string(),
-        |s| format!("{s:?}").to_lowercase(),
-    );
-    // An unknown state is kept as the server spelled it, so it is escaped too.
-    let state = escape(&state);
+    let wait = WaitOptions::default()
+        .with_intervals(Duration::from_millis(100), Duration::from_millis(500))
+        .with_deadline(Duration::from_secs(120));
+    let outcome = prompt.evaluations().create_and_wait(wait).await?;
     println!(
-        " ... {state} in {:.1} s (evaluation {})",
+        " ... {} in {:.1} s (evaluation {})",
+        escape(&outcome.to_string()),
         asked.elapsed().as_secs_f64(),
-        escape(evaluation.id.as_deref().unwrap_or("?"))
+        escape(outcome.evaluation().id.as_deref().unwrap_or("?"))
     );
-    println!(
-        "\nAnswer:\n  {}\n",
-        escape(evaluation.answer().unwrap_or("(no answer)").trim())
-    );
+    match &outcome {
+        EvaluationOutcome::Completed(evaluation) => println!(
+            "\nAnswer:\n  {}\n",
+            escape(evaluation.answer().unwrap_or("(no answer)").trim())
+        ),
+        other => println!(
+            "\nNo answer: the evaluation {}. {}\n",
+            escape(&other.to_string()),
+            escape(other.evaluation().answer().unwrap_or_default())
+        ),
+    }
 
     let page = workspace
         .sessions()
@@ -119,12 +81,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .created_date_time
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
-        let name = s.display_name.clone().flatten().unwrap_or_default();
         println!(
             "  {:<36}  {:<20}  {}",
             escape(s.id.as_deref().unwrap_or("")),
             created,
-            escape(&name)
+            escape(s.display_name().unwrap_or_default())
+        );
+    }
+    if let Some(metadata) = page.metadata() {
+        println!(
+            "  (request-id {})",
+            escape(metadata.request_id().unwrap_or("none"))
         );
     }
 

@@ -520,36 +520,3 @@ async fn ids_stay_one_path_segment_and_bad_ids_are_refused_before_sending() {
     }
     any.assert_async().await;
 }
-
-#[tokio::test]
-async fn unsupported_query_options_are_refused_before_sending() {
-    let mut server = mockito::Server::new_async().await;
-    let any = server
-        .mock("GET", Matcher::Any)
-        .expect(0)
-        .create_async()
-        .await;
-    let error = client(&server)
-        .workspaces()
-        .list()
-        .top(5)
-        .page()
-        .await
-        .unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("list_workspaces does not support $top"),
-        "{error}"
-    );
-    let error = client(&server)
-        .workspace("default")
-        .sessions()
-        .list()
-        .orderby(["displayName"])
-        .page()
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("$orderby"), "{error}");
-    any.assert_async().await;
-}

@@ -63,6 +63,8 @@ pub struct Generated {
     pub client: String,
     /// The resource handles (formatted Rust).
     pub handles: String,
+    /// The operation table (formatted Rust; see [`crate::rust_operations`]).
+    pub operation_table: String,
     /// The plain-text listing of the generated public surface.
     pub surface: String,
 }
@@ -164,6 +166,10 @@ pub fn generate(model: &Model, config: &SpecConfig) -> Result<Generated, Generat
         syn::parse2(handles_tokens).map_err(|e| GenerateError::Syntax(e.to_string()))?;
     let handles = prettyplease::unparse(&handles_file);
 
+    let table_file: syn::File = syn::parse2(crate::rust_operations::operation_table(&ops))
+        .map_err(|e| GenerateError::Syntax(e.to_string()))?;
+    let operation_table = prettyplease::unparse(&table_file);
+
     let surface = crate::surface::listing(&models_file, &file, &handles_file, &ops);
     Ok(Generated {
         operations: ops,
@@ -171,6 +177,7 @@ pub fn generate(model: &Model, config: &SpecConfig) -> Result<Generated, Generat
         models,
         client,
         handles,
+        operation_table,
         surface,
     })
 }
@@ -202,6 +209,11 @@ impl VisitMut for PostProcess {
         syn::visit_mut::visit_block_mut(self, block);
     }
 
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        drop_ignored_examples(&mut function.attrs);
+        syn::visit_mut::visit_impl_item_fn_mut(self, function);
+    }
+
     fn visit_expr_path_mut(&mut self, path: &mut syn::ExprPath) {
         // Progenitor's `encode_path` leaves `.` alone, so an id `..` would be resolved away by
         // the URL parser; ours encodes dot segments too.
@@ -221,9 +233,48 @@ impl VisitMut for PostProcess {
     }
 }
 
+/// Drops the ```` ```ignore ```` examples progenitor writes into the raw client's method docs:
+/// they never compile (they name a `client` they do not define), so every generated crate's
+/// `cargo test` would list them as ignored doctests.
+fn drop_ignored_examples(attrs: &mut [syn::Attribute]) {
+    for attr in attrs {
+        let syn::Meta::NameValue(doc) = &mut attr.meta else {
+            continue;
+        };
+        if !doc.path.is_ident("doc") {
+            continue;
+        }
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = &doc.value
+        else {
+            continue;
+        };
+        let mut value = text.value();
+        let mut changed = false;
+        while let Some(start) = value.find("```ignore") {
+            let after = start + "```ignore".len();
+            let end = value[after..]
+                .find("```")
+                .map_or(value.len(), |close| after + close + "```".len());
+            value.replace_range(start..end, "");
+            changed = true;
+        }
+        if changed {
+            let span = text.span();
+            doc.value = syn::Expr::Lit(syn::ExprLit {
+                attrs: Vec::new(),
+                lit: syn::Lit::Str(syn::LitStr::new(value.trim_end(), span)),
+            });
+        }
+    }
+}
+
 /// The client's `build.rs`: generates into `out_dir` from `spec_dir`.
 ///
-/// Writes `models.rs`, `client.rs` and `openapi.json`, and prints `cargo:rerun-if-changed` lines so
+/// Writes `models.rs`, `client.rs`, `resources.rs`, `operations.rs` and `openapi.json`, and
+/// prints `cargo:rerun-if-changed` lines so
 /// a no-op rebuild does not run generation again.
 pub fn build_script(spec_dir: &Path, out_dir: &Path) -> Result<Generated, GenerateError> {
     let config_path = spec_dir.join(crate::config::CONFIG_FILE);
@@ -242,6 +293,7 @@ pub fn build_script(spec_dir: &Path, out_dir: &Path) -> Result<Generated, Genera
     write("models.rs", &generated.models)?;
     write("client.rs", &generated.client)?;
     write("resources.rs", &generated.handles)?;
+    write("operations.rs", &generated.operation_table)?;
     write(
         "openapi.json",
         &serde_json::to_string_pretty(&generated.openapi).unwrap_or_default(),

@@ -934,7 +934,7 @@ fn lib_files(
 //! ```
 //!
 //! Layers: the generic runtime `graph-odata-runtime` (re-exported: [`auth`], [`retry`],
-//! [`filter`], [`query`], [`request`], [`paging`], [`error`], [`terminal`]), then what
+//! [`filter`], [`query`], [`request`], [`paging`], [`response`], [`error`], [`terminal`]), then what
 //! `build.rs` generates: [`models`] and [`resources`] (handles).
 #![warn(missing_docs)]
 
@@ -943,10 +943,30 @@ pub mod generated;
 pub mod models;
 pub mod resources;
 
+/// The operation table generated from the same spec as the handles (for tools that follow the
+/// spec without hand edits). Not part of the documented API.
+#[doc(hidden)]
+#[allow(clippy::all)]
+pub mod __operations {{
+    include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+
+    pub use graph_odata_runtime::__private::dynamic::{{pages, send, Operation, ResponseKind}};
+}}
+
 pub use graph_odata_runtime::{{
-    auth, error, filter, paging, query, request, retry, terminal, ApiError, DecodeError, Error,
-    Page, StatusCode, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY_BYTES, DEFAULT_TIMEOUT,
+    auth, error, filter, paging, query, request, response, retry, terminal, ApiError, DecodeError,
+    Error, Page, Response, ResponseMetadata, StatusCode, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BODY_BYTES, DEFAULT_TIMEOUT,
 }};
+
+/// What most programs use: `use {crate_ident}::prelude::*;` (the client, its error, the
+/// static-token credential, the `$filter` builder and the stream traits that collect listings).
+pub mod prelude {{
+    pub use crate::auth::StaticToken;
+    pub use crate::filter::{{self, field}};
+    pub use crate::{{Client, Error, Page, StatusCode}};
+    pub use futures::TryStreamExt as _;
+}}
 
 /// The Graph endpoint the client talks to by default.
 pub const DEFAULT_BASE_URL: &str = graph_odata_runtime::{base_url};

@@ -61,7 +61,7 @@ pub fn handles(
     operations: &[ApiOperation],
 ) -> Result<TokenStream, crate::csdl::CsdlError> {
     let (nodes, accessor_names) = plan(model, operations)?;
-    emit(model, types, &nodes, &accessor_names)
+    emit(model, types, operations, &nodes, &accessor_names)
 }
 
 /// One call on the way from the client to a resource: `sessions()`, or `session(id)` when
@@ -253,6 +253,7 @@ fn plan(model: &Model, operations: &[ApiOperation]) -> Result<Plan, crate::csdl:
 fn emit(
     model: &Model,
     types: &TypeSet,
+    operations: &[ApiOperation],
     nodes: &BTreeMap<String, Node>,
     accessor_names: &BTreeMap<String, String>,
 ) -> Result<TokenStream, crate::csdl::CsdlError> {
@@ -285,6 +286,17 @@ fn emit(
             .iter()
             .map(|op| operation_method(model, types, node, op))
             .collect();
+        let member = (node.kind == NodeKind::Collection)
+            .then(|| {
+                nodes.values().find(|item| {
+                    item.kind == NodeKind::Item
+                        && item.path.rsplit_once('/').map(|(parent, _)| parent)
+                            == Some(node.path.as_str())
+                })
+            })
+            .flatten()
+            .map(|item| member_handle(types, item))
+            .unwrap_or_default();
         let own_accessors: Vec<TokenStream> = accessors
             .get(&Some(node.path.clone()))
             .map(|list| list.iter().map(|(_, t)| t.clone()).collect())
@@ -317,10 +329,16 @@ fn emit(
                     &self.client
                 }
                 #(#getters)*
+                #member
                 #(#methods)*
                 #(#own_accessors)*
             }
         });
+    }
+    for op in operations {
+        if matches!(op.verb, Verb::List | Verb::Get | Verb::Count) {
+            items.push(options_type(op));
+        }
     }
     let root: Vec<TokenStream> = accessors
         .get(&None)
@@ -332,6 +350,84 @@ fn emit(
         }
     });
     Ok(quote! { #(#items)* })
+}
+
+/// The marker type of an operation's query options (see
+/// `graph_odata_runtime::query::OperationOptions`): `ListWorkspaceSessionsOptions`.
+pub fn options_type_name(operation_id: &str) -> String {
+    format!("{}Options", operation_id.to_upper_camel_case())
+}
+
+/// The options marker of `op`: the operation id, the allowed list, and one `supports` trait
+/// per option, so request builders offer exactly these setters.
+fn options_type(op: &ApiOperation) -> TokenStream {
+    let name = ident(&options_type_name(&op.id));
+    let op_name = op.id.as_str();
+    let allowed = query_option_tokens(&op.query_options);
+    let names: Vec<&str> = op.query_options.iter().map(|q| q.parameter()).collect();
+    let doc = if names.is_empty() {
+        format!(" The query options of `{op_name}`: none.")
+    } else {
+        format!(" The query options of `{op_name}`: {}.", names.join(", "))
+    };
+    let traits: Vec<Ident> = op
+        .query_options
+        .iter()
+        .map(|o| ident(option_name(*o)))
+        .collect();
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Copy, Debug)]
+        pub enum #name {}
+
+        impl ::graph_odata_runtime::query::OperationOptions for #name {
+            const OPERATION: &'static str = #op_name;
+            const ALLOWED: &'static [::graph_odata_runtime::query::QueryOption] = &[#(#allowed),*];
+        }
+
+        #(impl ::graph_odata_runtime::query::supports::#traits for #name {})*
+    }
+}
+
+/// `handle(&entity)` on a collection handle: the member handle named by the entity's key.
+fn member_handle(types: &TypeSet, item: &Node) -> TokenStream {
+    let Some(key) = item.keys.last() else {
+        return TokenStream::new();
+    };
+    let struct_name = ident(&item.struct_name);
+    let entity = types.rust_type(&key.entity_type);
+    let inherited: Vec<Ident> = item.keys[..item.keys.len() - 1]
+        .iter()
+        .map(|k| ident(&key_field(k)))
+        .collect();
+    let own = ident(&key_field(key));
+    let key_property = key.key_property.as_str();
+    let key_rust = ident(&crate::rust_models::field_name(&key.key_property));
+    let type_name = simple_name(&key.entity_type);
+    let doc = format!(
+        " The handle of this {type_name} (`{}`), named by its `{key_property}`: for an entity \
+         you created, fetched or listed. Fails with `Error::MissingKey` when the entity has no \
+         `{key_property}` (e.g. `$select` left it out).",
+        item.path
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn handle(&self, entity: &#entity) -> Result<crate::resources::#struct_name, ::graph_odata_runtime::Error> {
+            let #own = entity
+                .#key_rust
+                .as_ref()
+                .map(|key| key.to_string())
+                .ok_or(::graph_odata_runtime::Error::MissingKey {
+                    entity_type: #type_name,
+                    key: #key_property,
+                })?;
+            Ok(crate::resources::#struct_name {
+                client: self.client.clone(),
+                #(#inherited: self.#inherited.clone(),)*
+                #own,
+            })
+        }
+    }
 }
 
 /// The accessor that reaches `node` from its anchor: `sessions()`, `session(id)`, `security_copilot()`.
@@ -407,20 +503,26 @@ fn node_keys_of_anchor(keys: &[KeyParameter], kind: NodeKind) -> Vec<String> {
     inherited.iter().map(key_field).collect()
 }
 
-fn query_option_tokens(options: &[QueryOption]) -> Vec<TokenStream> {
+/// The Rust name of an option in the runtime's vocabulary: the `QueryOption` variant and the
+/// `query::supports` trait (`Top`, `OrderBy`).
+fn option_name(option: QueryOption) -> &'static str {
+    match option {
+        QueryOption::Top => "Top",
+        QueryOption::Skip => "Skip",
+        QueryOption::Search => "Search",
+        QueryOption::Filter => "Filter",
+        QueryOption::Count => "Count",
+        QueryOption::OrderBy => "OrderBy",
+        QueryOption::Select => "Select",
+        QueryOption::Expand => "Expand",
+    }
+}
+
+pub(crate) fn query_option_tokens(options: &[QueryOption]) -> Vec<TokenStream> {
     options
         .iter()
         .map(|o| {
-            let variant = ident(match o {
-                QueryOption::Top => "Top",
-                QueryOption::Skip => "Skip",
-                QueryOption::Search => "Search",
-                QueryOption::Filter => "Filter",
-                QueryOption::Count => "Count",
-                QueryOption::OrderBy => "OrderBy",
-                QueryOption::Select => "Select",
-                QueryOption::Expand => "Expand",
-            });
+            let variant = ident(option_name(*o));
             quote!(::graph_odata_runtime::query::QueryOption::#variant)
         })
         .collect()
@@ -445,7 +547,6 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
     let entity = types.rust_type(&op.entity_type);
     let key_fields: Vec<Ident> = node.keys.iter().map(|k| ident(&key_field(k))).collect();
     let key_names: Vec<String> = node.keys.iter().map(|k| k.name.clone()).collect();
-    let allowed = query_option_tokens(&op.query_options);
     let mut doc_lines = vec![format!(" {}", op.summary)];
     if let Some(text) = &op.description {
         doc_lines.push(String::new());
@@ -503,23 +604,24 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
             } else {
                 quote!()
             };
+            let options = ident(&options_type_name(&op.id));
             let (method, request, returns, tail) = match op.verb {
                 Verb::List => (
                     quote!(list),
                     quote!(::graph_odata_runtime::request::ListRequest),
-                    quote!(::graph_odata_runtime::request::ListRequest<#entity>),
+                    quote!(::graph_odata_runtime::request::ListRequest<#entity, crate::resources::#options>),
                     call,
                 ),
                 Verb::Get => (
                     quote!(get),
                     quote!(::graph_odata_runtime::request::GetRequest),
-                    quote!(::graph_odata_runtime::request::GetRequest<#entity>),
+                    quote!(::graph_odata_runtime::request::GetRequest<#entity, crate::resources::#options>),
                     call,
                 ),
                 _ => (
                     quote!(count),
                     quote!(::graph_odata_runtime::request::CountRequest),
-                    quote!(::graph_odata_runtime::request::CountRequest),
+                    quote!(::graph_odata_runtime::request::CountRequest<crate::resources::#options>),
                     quote! {
                         let body = #call?;
                         ::graph_odata_runtime::__private::read_count(body).await
@@ -533,8 +635,6 @@ fn operation_method(model: &Model, types: &TypeSet, node: &Node, op: &ApiOperati
                     let client = self.client.clone();
                     #request::new(
                         #transport
-                        #op_name,
-                        &[#(#allowed),*],
                         std::sync::Arc::new(move |query: ::graph_odata_runtime::query::Query| {
                             let client = client.clone();
                             #(let #key_fields = #key_fields.clone();)*

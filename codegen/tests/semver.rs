@@ -79,6 +79,17 @@ pub mod operations {
 
 "#;
 
+/// A query option the spec does not allow for the operation is a compile error, not a request
+/// refused at run time (no Graph entity read accepts `$top`).
+const REFUSED_CALLER: &str = r#"
+#[cfg(feature = "refused")]
+pub mod refused_query_option {
+    pub async fn get_with_top(client: &graph_security_copilot::Client) {
+        let _ = client.workspace("default").session("s").get().top(5).await;
+    }
+}
+"#;
+
 /// property_removed (breaking): a caller that reads the property stops compiling.
 fn breaking_caller(owner: &str, field: &str) -> String {
     format!(
@@ -112,6 +123,7 @@ futures = "0.3"
 
 [features]
 breaking = []
+refused = []
 
 [workspace]
 "#,
@@ -126,7 +138,7 @@ breaking = []
 }
 
 /// `cargo check` of the harness against the generation from `spec`; (success, stderr).
-fn check(crate_dir: &Path, spec: &Path, breaking: bool) -> (bool, String) {
+fn check(crate_dir: &Path, spec: &Path, features: &[&str]) -> (bool, String) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -139,8 +151,8 @@ fn check(crate_dir: &Path, spec: &Path, breaking: bool) -> (bool, String) {
         .env("GRAPH_SECURITY_COPILOT_SPEC_DIR", spec)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR");
-    if breaking {
-        command.args(["--features", "breaking"]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
     }
     let output = command.output().expect("cargo runs");
     (
@@ -171,19 +183,25 @@ fn callers_of_the_old_generation_compile_against_an_additive_refresh() {
 
     let field = field_name(&edits.property);
     let callers = format!(
-        "{CALLERS}{}",
+        "{CALLERS}{}{REFUSED_CALLER}",
         breaking_caller(&type_name(&edits.owner), &field)
     );
     let crate_dir = harness(&additive.dir, &callers);
     let old = spec_dir().canonicalize().unwrap();
-    let (ok, stderr) = check(&crate_dir, &old, true);
+    let (ok, stderr) = check(&crate_dir, &old, &["breaking"]);
     assert!(
         ok,
         "every caller compiles against the committed generation:\n{stderr}"
     );
-    let (ok, stderr) = check(&crate_dir, &additive.spec(), false);
+    let (ok, stderr) = check(&crate_dir, &old, &["refused"]);
+    assert!(!ok, "`$top` on an entity read must not compile");
+    assert!(
+        stderr.contains("supports::Top") && stderr.contains("GetWorkspaceSessionOptions"),
+        "{stderr}"
+    );
+    let (ok, stderr) = check(&crate_dir, &additive.spec(), &[]);
     assert!(ok, "an additive refresh broke a caller:\n{stderr}");
-    let (ok, stderr) = check(&crate_dir, &breaking.spec(), true);
+    let (ok, stderr) = check(&crate_dir, &breaking.spec(), &["breaking"]);
     assert!(!ok, "removing a property must break its caller");
     assert!(stderr.contains(&field), "{stderr}");
 
@@ -192,6 +210,6 @@ fn callers_of_the_old_generation_compile_against_an_additive_refresh() {
     let hostile = Case::new("semver-hostile", &hostile_fragment());
     let report = hostile.refresh();
     assert!(!report.is_breaking(), "{}", report.to_markdown());
-    let (ok, stderr) = check(&crate_dir, &hostile.spec(), false);
+    let (ok, stderr) = check(&crate_dir, &hostile.spec(), &[]);
     assert!(ok, "hostile names must build:\n{stderr}");
 }

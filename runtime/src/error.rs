@@ -80,6 +80,15 @@ pub enum Error {
         /// The 1-based number of the page that carried the repeated link.
         page: u64,
     },
+    /// An entity was turned into its handle (`sessions().handle(&session)`) but lacks its key
+    /// property (absent, for example because `$select` left it out).
+    #[error("the {entity_type} has no `{key}`, so it cannot name a resource")]
+    MissingKey {
+        /// The entity type's name (`session`).
+        entity_type: &'static str,
+        /// The key property (`id`).
+        key: &'static str,
+    },
     /// A listing reached its page limit ([`crate::ClientBuilder::max_pages`] or
     /// [`crate::request::ListRequest::max_pages`]) and still had a next page.
     #[error("the listing has more than {limit} pages (max_pages); stopped")]
@@ -199,6 +208,16 @@ impl Error {
             Error::Api(e) => e.status == StatusCode::TOO_MANY_REQUESTS,
             _ => false,
         }
+    }
+
+    /// Whether the service answered `404 Not Found`.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether the call timed out ([`Error::Timeout`]).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
     }
 
     /// How long the service asked the client to wait (`Retry-After`, or what is left of the

@@ -6,7 +6,8 @@
 //!   client-wide throttle gate and pacing), response limits, tracing;
 //! - [`request`] and [`paging`]: fluent request builders, `@odata.nextLink` streams, [`Page`];
 //! - [`query`] and [`filter`]: OData system query options and a typed `$filter` builder;
-//! - [`error`]: typed errors that keep status, request ids and the raw body;
+//! - [`error`]: typed errors that keep status, request ids and the raw body; [`response`]: the
+//!   status and request ids of successes;
 //! - [`terminal`]: escaping server-provided text for a terminal.
 //!
 //! Generated crates reach their internals through the `#[doc(hidden)]` `__private` module; it is
@@ -17,11 +18,14 @@ pub mod auth;
 mod client;
 #[doc(hidden)]
 pub mod codec;
+#[doc(hidden)]
+pub mod dynamic;
 pub mod error;
 pub mod filter;
 pub mod paging;
 pub mod query;
 pub mod request;
+pub mod response;
 pub mod retry;
 pub mod terminal;
 mod transport;
@@ -34,6 +38,7 @@ pub use error::{ApiError, DecodeError, Error};
 pub use paging::Page;
 /// The HTTP status type of [`ApiError::status`] and [`Error::status`].
 pub use reqwest::StatusCode;
+pub use response::{Response, ResponseMetadata};
 
 /// What generated crates need from the runtime; not part of the documented API.
 #[doc(hidden)]
@@ -41,6 +46,7 @@ pub mod __private {
     pub use crate::__define_client as define_client;
     pub use crate::client::FromTransport;
     pub use crate::codec;
+    pub use crate::dynamic::{self, Operation, ResponseKind};
     pub use crate::paging::resume;
     pub use crate::request::{boxed, check_id, read_count, Exec};
     pub use crate::transport::{hook_pre, Transport};

@@ -9,6 +9,7 @@ use std::pin::Pin;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
+use crate::response::{Response, ResponseMetadata};
 use crate::transport::Transport;
 use crate::Error;
 
@@ -39,6 +40,11 @@ pub struct Page<T> {
     /// Other members (`@odata.context`, `@microsoft.graph.tips`...), kept.
     #[serde(flatten)]
     pub additional_properties: serde_json::Map<String, serde_json::Value>,
+    /// The status and ids of the response that carried this page (set by the client, not
+    /// part of the JSON).
+    #[serde(skip)]
+    #[schemars(skip)]
+    metadata: Option<ResponseMetadata>,
 }
 
 impl<T> Default for Page<T> {
@@ -48,6 +54,7 @@ impl<T> Default for Page<T> {
             count: None,
             next_link: None,
             additional_properties: serde_json::Map::new(),
+            metadata: None,
         }
     }
 }
@@ -56,6 +63,19 @@ impl<T> Page<T> {
     /// Whether another page follows.
     pub fn has_next(&self) -> bool {
         self.next_link.is_some()
+    }
+
+    /// The status, `request-id` and `client-request-id` of the response that carried this
+    /// page (`None` for a page that was not received by a client, e.g. deserialized by hand).
+    pub fn metadata(&self) -> Option<&ResponseMetadata> {
+        self.metadata.as_ref()
+    }
+
+    /// The page with the metadata of the response that carried it.
+    pub(crate) fn from_response(response: Response<Page<T>>) -> Self {
+        let mut page = response.value;
+        page.metadata = Some(response.metadata);
+        page
     }
 }
 
@@ -102,7 +122,10 @@ where
         async move {
             let result = match std::mem::replace(&mut walk.state, State::Done) {
                 State::First(future) => future.await,
-                State::Next(url) => transport.get_json::<Page<T>>(operation, &url).await,
+                State::Next(url) => transport
+                    .get_json::<Page<T>>(operation, &url)
+                    .await
+                    .map(Page::from_response),
                 State::Done => return None,
             };
             match result {
@@ -160,7 +183,12 @@ where
     T: serde::de::DeserializeOwned + Send + 'static,
 {
     let first_transport = transport.clone();
-    let first = Box::pin(async move { first_transport.get_json("resume", &next_link).await });
+    let first = Box::pin(async move {
+        first_transport
+            .get_json("resume", &next_link)
+            .await
+            .map(Page::from_response)
+    });
     let max_pages = transport.max_pages();
     pages(transport.clone(), "resume", first, max_pages)
 }

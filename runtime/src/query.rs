@@ -70,6 +70,68 @@ impl From<&str> for FieldList {
 
 pub use graph_odata_csdl::query::QueryOption;
 
+/// The query options one operation accepts, known at compile time.
+///
+/// Generated crates declare one marker type per operation (`ListWorkspaceSessionsOptions`)
+/// that implements this trait and one [`supports`] trait per accepted option, so a request
+/// builder offers exactly the options the spec allows for that operation: `.top(5)` on an
+/// operation without `$top` does not compile. The same list is checked again at run time
+/// ([`Query::check`]) for requests built another way.
+pub trait OperationOptions: Send + Sync + 'static {
+    /// The operation id (`list_workspace_sessions`), for messages and tracing.
+    const OPERATION: &'static str;
+    /// The options the operation accepts, as the spec allows them.
+    const ALLOWED: &'static [QueryOption];
+}
+
+/// One marker trait per OData system query option: an operation's options type implements
+/// those its operation accepts (see [`OperationOptions`]).
+pub mod supports {
+    macro_rules! option_traits {
+        ($($(#[$doc:meta])* $name:ident => $message:literal, $label:literal;)*) => {
+            $(
+                $(#[$doc])*
+                #[diagnostic::on_unimplemented(message = $message, label = $label)]
+                pub trait $name: super::OperationOptions {}
+            )*
+        };
+    }
+    option_traits! {
+        /// The operation accepts `$top`.
+        Top =>
+            "this operation does not accept `$top` (`{Self}` implements what it accepts)",
+            "`$top` is not allowed here by the spec";
+        /// The operation accepts `$skip`.
+        Skip =>
+            "this operation does not accept `$skip` (`{Self}` implements what it accepts)",
+            "`$skip` is not allowed here by the spec";
+        /// The operation accepts `$search`.
+        Search =>
+            "this operation does not accept `$search` (`{Self}` implements what it accepts)",
+            "`$search` is not allowed here by the spec";
+        /// The operation accepts `$filter`.
+        Filter =>
+            "this operation does not accept `$filter` (`{Self}` implements what it accepts)",
+            "`$filter` is not allowed here by the spec";
+        /// The operation accepts `$count`.
+        Count =>
+            "this operation does not accept `$count` (`{Self}` implements what it accepts)",
+            "`$count` is not allowed here by the spec";
+        /// The operation accepts `$orderby`.
+        OrderBy =>
+            "this operation does not accept `$orderby` (`{Self}` implements what it accepts)",
+            "`$orderby` is not allowed here by the spec";
+        /// The operation accepts `$select`.
+        Select =>
+            "this operation does not accept `$select` (`{Self}` implements what it accepts)",
+            "`$select` is not allowed here by the spec";
+        /// The operation accepts `$expand`.
+        Expand =>
+            "this operation does not accept `$expand` (`{Self}` implements what it accepts)",
+            "`$expand` is not allowed here by the spec";
+    }
+}
+
 /// The query options of one request. Which ones an operation accepts comes from the spec; a
 /// request that sets another fails with [`crate::Error::InvalidRequest`] before anything is sent.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -110,6 +172,35 @@ impl Query {
         note(self.select.is_some(), QueryOption::Select);
         note(self.expand.is_some(), QueryOption::Expand);
         used
+    }
+
+    /// The options that are set as query parameters (`("$top", "5")`), in
+    /// [`QueryOption::ALL`] order.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        let mut add = |option: QueryOption, value: Option<String>| {
+            if let Some(value) = value {
+                pairs.push((option.parameter(), value));
+            }
+        };
+        add(QueryOption::Top, self.top.map(|n| n.to_string()));
+        add(QueryOption::Skip, self.skip.map(|n| n.to_string()));
+        add(QueryOption::Search, self.search.clone());
+        add(QueryOption::Filter, self.filter.clone());
+        add(QueryOption::Count, self.count.map(|b| b.to_string()));
+        add(
+            QueryOption::OrderBy,
+            self.orderby.as_ref().map(ToString::to_string),
+        );
+        add(
+            QueryOption::Select,
+            self.select.as_ref().map(ToString::to_string),
+        );
+        add(
+            QueryOption::Expand,
+            self.expand.as_ref().map(ToString::to_string),
+        );
+        pairs
     }
 
     /// Fails if an option is set that the operation does not accept.

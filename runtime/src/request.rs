@@ -2,6 +2,7 @@
 //! (or `.await` directly). Lists are also `Stream`s of items that follow `@odata.nextLink`.
 
 use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -10,17 +11,21 @@ use futures::future::BoxFuture;
 use futures::stream::{BoxStream, Stream};
 
 use crate::paging::{self, Page};
-use crate::query::{FieldList, IntoFilter, Query, QueryOption};
+use crate::query::{supports, FieldList, IntoFilter, OperationOptions, Query, QueryOption};
+use crate::response::Response;
 use crate::transport::Transport;
 use crate::Error;
 
 /// How a builder runs its operation with the query options set: the generated handle supplies
 /// it (capturing its client).
-pub type Exec<R> = Arc<dyn Fn(Query) -> BoxFuture<'static, Result<R, Error>> + Send + Sync>;
+#[doc(hidden)]
+pub type Exec<R> =
+    Arc<dyn Fn(Query) -> BoxFuture<'static, Result<Response<R>, Error>> + Send + Sync>;
 
 /// Rejects ids that cannot name a resource: empty, `.` or `..` (which URLs resolve away), or
 /// containing control characters. Other characters (`/ ? # %` included) are percent-encoded into
 /// one path segment.
+#[doc(hidden)]
 pub fn check_id(parameter: &str, id: &str) -> Result<(), Error> {
     if id.is_empty() {
         return Err(Error::InvalidRequest(format!("{parameter} is empty")));
@@ -38,59 +43,160 @@ pub fn check_id(parameter: &str, id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-macro_rules! query_setters {
-    ($($(#[$doc:meta])* $name:ident($field:ident: $ty:ty) => $convert:expr;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, $field: $ty) -> Self {
-                let f: fn($ty) -> _ = $convert;
-                self.query.$name = Some(f($field));
+/// The setters every builder with a `$filter`/`$select`/... shares; each exists only where
+/// the operation's options type `O` supports that option.
+macro_rules! shared_setters {
+    ($generics:tt $request:ty: ) => {};
+    ($generics:tt $request:ty: $first:ident $($rest:ident)*) => {
+        shared_setters!(@one $generics $request, $first);
+        shared_setters!($generics $request: $($rest)*);
+    };
+    (@one [$($param:ident),*] $request:ty, Top) => {
+        impl<$($param),*> $request
+        where
+            O: supports::Top,
+        {
+            /// `$top`: at most this many items in total (the service may still page them).
+            pub fn top(mut self, n: u64) -> Self {
+                self.query.top = Some(n);
                 self
             }
-        )*
+        }
+    };
+    (@one [$($param:ident),*] $request:ty, Skip) => {
+        impl<$($param),*> $request
+        where
+            O: supports::Skip,
+        {
+            /// `$skip`: skip this many items.
+            pub fn skip(mut self, n: u64) -> Self {
+                self.query.skip = Some(n);
+                self
+            }
+        }
+    };
+    (@one [$($param:ident),*] $request:ty, Count) => {
+        impl<$($param),*> $request
+        where
+            O: supports::Count,
+        {
+            /// `$count=true`: ask for the total count (see [`Page::count`]).
+            pub fn count(mut self, include: bool) -> Self {
+                self.query.count = Some(include);
+                self
+            }
+        }
+    };
+    (@one [$($param:ident),*] $request:ty, Filter) => {
+        impl<$($param),*> $request
+        where
+            O: supports::Filter,
+        {
+            /// `$filter`: a typed [`crate::filter::Filter`] (escapes literals) or a raw string.
+            pub fn filter(mut self, filter: impl IntoFilter) -> Self {
+                self.query.filter = Some(filter.into_filter());
+                self
+            }
+        }
+    };
+    (@one [$($param:ident),*] $request:ty, Search) => {
+        impl<$($param),*> $request
+        where
+            O: supports::Search,
+        {
+            /// `$search`.
+            pub fn search(mut self, search: impl Into<String>) -> Self {
+                self.query.search = Some(search.into());
+                self
+            }
+        }
+    };
+    (@one [$($param:ident),*] $request:ty, Select) => {
+        impl<$($param),*> $request
+        where
+            O: supports::Select,
+        {
+            /// `$select`: only these properties, in this order (`["id", "displayName"]`).
+            pub fn select(mut self, fields: impl Into<FieldList>) -> Self {
+                self.query.select = Some(fields.into());
+                self
+            }
+        }
+    };
+    (@one [$($param:ident),*] $request:ty, OrderBy) => {
+        impl<$($param),*> $request
+        where
+            O: supports::OrderBy,
+        {
+            /// `$orderby`: e.g. `["createdDateTime desc", "displayName"]`.
+            pub fn orderby(mut self, fields: impl Into<FieldList>) -> Self {
+                self.query.orderby = Some(fields.into());
+                self
+            }
+        }
+    };
+    (@one [$($param:ident),*] $request:ty, Expand) => {
+        impl<$($param),*> $request
+        where
+            O: supports::Expand,
+        {
+            /// `$expand`.
+            pub fn expand(mut self, fields: impl Into<FieldList>) -> Self {
+                self.query.expand = Some(fields.into());
+                self
+            }
+        }
     };
 }
 
+/// Runs `exec` with `query` once the run-time check of the operation's options passed.
+fn checked<O: OperationOptions, R: Send + 'static>(
+    query: Query,
+    exec: &Exec<R>,
+) -> BoxFuture<'static, Result<Response<R>, Error>> {
+    if let Err(error) = query.check(O::OPERATION, O::ALLOWED) {
+        return Box::pin(async move { Err(error) });
+    }
+    exec(query)
+}
+
 /// A list operation: set query options, then iterate items (`Stream`), pages, or one page.
-pub struct ListRequest<T> {
+///
+/// `O` is the operation's options type: the query-option setters (`top`, `filter`,
+/// `select`...) exist only for the options the spec allows for this operation.
+pub struct ListRequest<T, O> {
     transport: Transport,
-    operation: &'static str,
-    allowed: &'static [QueryOption],
     query: Query,
     exec: Exec<Page<T>>,
     started: Option<BoxStream<'static, Result<T, Error>>>,
     max_pages: Option<u64>,
+    options: PhantomData<fn() -> O>,
 }
 
-impl<T> std::fmt::Debug for ListRequest<T> {
+impl<T, O: OperationOptions> std::fmt::Debug for ListRequest<T, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ListRequest")
-            .field("operation", &self.operation)
+            .field("operation", &O::OPERATION)
             .field("query", &self.query)
             .finish_non_exhaustive()
     }
 }
 
-impl<T> ListRequest<T>
+impl<T, O> ListRequest<T, O>
 where
     T: serde::de::DeserializeOwned + Send + 'static,
+    O: OperationOptions,
 {
     /// Made by generated handles.
     #[doc(hidden)]
-    pub fn new(
-        transport: Transport,
-        operation: &'static str,
-        allowed: &'static [QueryOption],
-        exec: Exec<Page<T>>,
-    ) -> Self {
+    pub fn new(transport: Transport, exec: Exec<Page<T>>) -> Self {
         ListRequest {
             transport,
-            operation,
-            allowed,
             query: Query::default(),
             exec,
             started: None,
             max_pages: None,
+            options: PhantomData,
         }
     }
 
@@ -106,63 +212,31 @@ where
         self.max_pages.or_else(|| self.transport.max_pages())
     }
 
-    query_setters! {
-        /// `$top`: at most this many items in total (the service may still page them).
-        top(n: u64) => |n| n;
-        /// `$skip`: skip this many items.
-        skip(n: u64) => |n| n;
-        /// `$count=true`: ask for the total count (see [`Page::count`]).
-        count(include: bool) => |b| b;
-    }
-
-    /// `$filter`: a typed [`crate::filter::Filter`] (escapes literals) or a raw string.
-    pub fn filter(mut self, filter: impl IntoFilter) -> Self {
-        self.query.filter = Some(filter.into_filter());
-        self
-    }
-
-    /// `$search`.
-    pub fn search(mut self, search: impl Into<String>) -> Self {
-        self.query.search = Some(search.into());
-        self
-    }
-
-    /// `$select`: only these properties, in this order (`["id", "displayName"]`).
-    pub fn select(mut self, fields: impl Into<FieldList>) -> Self {
-        self.query.select = Some(fields.into());
-        self
-    }
-
-    /// `$orderby`: e.g. `["createdDateTime desc", "displayName"]`.
-    pub fn orderby(mut self, fields: impl Into<FieldList>) -> Self {
-        self.query.orderby = Some(fields.into());
-        self
-    }
-
-    /// `$expand`.
-    pub fn expand(mut self, fields: impl Into<FieldList>) -> Self {
-        self.query.expand = Some(fields.into());
-        self
-    }
-
     /// The options set so far.
     pub fn query(&self) -> &Query {
         &self.query
     }
 
+    /// Replaces every query option at once, for tools that read an operation's options from
+    /// its generated operation table (`gsc`); checked against the operation's options before
+    /// sending, like the setters' would be.
+    #[doc(hidden)]
+    pub fn with_query(mut self, query: Query) -> Self {
+        self.query = query;
+        self
+    }
+
     /// The operation's query options, as the spec allows them.
     pub fn supported_options(&self) -> &'static [QueryOption] {
-        self.allowed
+        O::ALLOWED
     }
 
     fn first_page(&self) -> BoxFuture<'static, Result<Page<T>, Error>> {
-        if let Err(error) = self.query.check(self.operation, self.allowed) {
-            return Box::pin(async move { Err(error) });
-        }
-        (self.exec)(self.query.clone())
+        let first = checked::<O, _>(self.query.clone(), &self.exec);
+        Box::pin(async move { first.await.map(Page::from_response) })
     }
 
-    /// Fetches the first page only.
+    /// Fetches the first page only (its [`Page::metadata`] has the status and request ids).
     pub async fn page(self) -> Result<Page<T>, Error> {
         self.first_page().await
     }
@@ -171,7 +245,7 @@ where
     pub fn pages(self) -> BoxStream<'static, Result<Page<T>, Error>> {
         let first = self.first_page();
         let limit = self.page_limit();
-        paging::pages(self.transport, self.operation, first, limit)
+        paging::pages(self.transport, O::OPERATION, first, limit)
     }
 
     /// All items across pages, lazily (the same as polling the request as a `Stream`).
@@ -180,9 +254,12 @@ where
     }
 }
 
-impl<T> Stream for ListRequest<T>
+shared_setters!([T, O] ListRequest<T, O>: Top Skip Count Filter Search Select OrderBy Expand);
+
+impl<T, O> Stream for ListRequest<T, O>
 where
     T: serde::de::DeserializeOwned + Send + 'static,
+    O: OperationOptions,
 {
     type Item = Result<T, Error>;
 
@@ -193,7 +270,7 @@ where
             let limit = this.page_limit();
             this.started = Some(paging::items(paging::pages(
                 this.transport.clone(),
-                this.operation,
+                O::OPERATION,
                 first,
                 limit,
             )));
@@ -205,48 +282,47 @@ where
     }
 }
 
-/// Reading one entity: `$select` / `$expand` as the spec allows.
-pub struct GetRequest<T> {
-    operation: &'static str,
-    allowed: &'static [QueryOption],
+/// Reading one entity: `$select` / `$expand` where the spec allows them.
+pub struct GetRequest<T, O> {
     query: Query,
     exec: Exec<T>,
+    options: PhantomData<fn() -> O>,
 }
 
-impl<T: Send + 'static> GetRequest<T> {
+impl<T: Send + 'static, O: OperationOptions> GetRequest<T, O> {
     /// Made by generated handles.
     #[doc(hidden)]
-    pub fn new(operation: &'static str, allowed: &'static [QueryOption], exec: Exec<T>) -> Self {
+    pub fn new(exec: Exec<T>) -> Self {
         GetRequest {
-            operation,
-            allowed,
             query: Query::default(),
             exec,
+            options: PhantomData,
         }
-    }
-
-    /// `$select`: only these properties.
-    pub fn select(mut self, fields: impl Into<FieldList>) -> Self {
-        self.query.select = Some(fields.into());
-        self
-    }
-
-    /// `$expand`.
-    pub fn expand(mut self, fields: impl Into<FieldList>) -> Self {
-        self.query.expand = Some(fields.into());
-        self
     }
 
     /// Sends the request.
     pub fn send(self) -> BoxFuture<'static, Result<T, Error>> {
-        if let Err(error) = self.query.check(self.operation, self.allowed) {
-            return Box::pin(async move { Err(error) });
-        }
-        (self.exec)(self.query)
+        let sent = self.send_with_metadata();
+        Box::pin(async move { sent.await.map(Response::into_value) })
+    }
+
+    /// Sends the request; the value comes with its status and request ids.
+    pub fn send_with_metadata(self) -> BoxFuture<'static, Result<Response<T>, Error>> {
+        checked::<O, _>(self.query, &self.exec)
+    }
+
+    /// Replaces every query option at once (see [`ListRequest::with_query`]); checked before
+    /// sending.
+    #[doc(hidden)]
+    pub fn with_query(mut self, query: Query) -> Self {
+        self.query = query;
+        self
     }
 }
 
-impl<T: Send + 'static> IntoFuture for GetRequest<T> {
+shared_setters!([T, O] GetRequest<T, O>: Select Expand);
+
+impl<T: Send + 'static, O: OperationOptions> IntoFuture for GetRequest<T, O> {
     type Output = Result<T, Error>;
     type IntoFuture = BoxFuture<'static, Result<T, Error>>;
     fn into_future(self) -> Self::IntoFuture {
@@ -268,6 +344,12 @@ impl<R: Send + 'static> SendRequest<R> {
 
     /// Sends the request.
     pub fn send(self) -> BoxFuture<'static, Result<R, Error>> {
+        let sent = self.send_with_metadata();
+        Box::pin(async move { sent.await.map(Response::into_value) })
+    }
+
+    /// Sends the request; the value comes with its status and request ids.
+    pub fn send_with_metadata(self) -> BoxFuture<'static, Result<Response<R>, Error>> {
         (self.exec)(Query::default())
     }
 }
@@ -281,47 +363,38 @@ impl<R: Send + 'static> IntoFuture for SendRequest<R> {
 }
 
 /// `GET .../$count`: the number of items, optionally filtered.
-pub struct CountRequest {
-    operation: &'static str,
-    allowed: &'static [QueryOption],
+pub struct CountRequest<O> {
     query: Query,
     exec: Exec<u64>,
+    options: PhantomData<fn() -> O>,
 }
 
-impl CountRequest {
+impl<O: OperationOptions> CountRequest<O> {
     /// Made by generated handles.
     #[doc(hidden)]
-    pub fn new(operation: &'static str, allowed: &'static [QueryOption], exec: Exec<u64>) -> Self {
+    pub fn new(exec: Exec<u64>) -> Self {
         CountRequest {
-            operation,
-            allowed,
             query: Query::default(),
             exec,
+            options: PhantomData,
         }
-    }
-
-    /// `$filter`.
-    pub fn filter(mut self, filter: impl IntoFilter) -> Self {
-        self.query.filter = Some(filter.into_filter());
-        self
-    }
-
-    /// `$search`.
-    pub fn search(mut self, search: impl Into<String>) -> Self {
-        self.query.search = Some(search.into());
-        self
     }
 
     /// Sends the request.
     pub fn send(self) -> BoxFuture<'static, Result<u64, Error>> {
-        if let Err(error) = self.query.check(self.operation, self.allowed) {
-            return Box::pin(async move { Err(error) });
-        }
-        (self.exec)(self.query)
+        let sent = self.send_with_metadata();
+        Box::pin(async move { sent.await.map(Response::into_value) })
+    }
+
+    /// Sends the request; the count comes with its status and request ids.
+    pub fn send_with_metadata(self) -> BoxFuture<'static, Result<Response<u64>, Error>> {
+        checked::<O, _>(self.query, &self.exec)
     }
 }
 
-impl IntoFuture for CountRequest {
+shared_setters!([O] CountRequest<O>: Filter Search);
+
+impl<O: OperationOptions> IntoFuture for CountRequest<O> {
     type Output = Result<u64, Error>;
     type IntoFuture = BoxFuture<'static, Result<u64, Error>>;
     fn into_future(self) -> Self::IntoFuture {
@@ -330,7 +403,14 @@ impl IntoFuture for CountRequest {
 }
 
 /// Reads a `text/plain` count body.
-pub async fn read_count(body: progenitor_client::ByteStream) -> Result<u64, Error> {
+#[doc(hidden)]
+pub async fn read_count(
+    body: Response<progenitor_client::ByteStream>,
+) -> Result<Response<u64>, Error> {
+    let Response {
+        value: body,
+        metadata,
+    } = body;
     use futures::TryStreamExt;
     let chunks: Vec<bytes::Bytes> =
         body.into_inner()
@@ -344,12 +424,15 @@ pub async fn read_count(body: progenitor_client::ByteStream) -> Result<u64, Erro
         .iter()
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect();
-    text.trim()
+    let count = text
+        .trim()
         .parse()
-        .map_err(|_| Error::InvalidRequest(format!("count response is not a number: {text:?}")))
+        .map_err(|_| Error::InvalidRequest(format!("count response is not a number: {text:?}")))?;
+    Ok(Response::new(count, metadata))
 }
 
 /// Boxes an async block as an [`Exec`] result (used by generated handles).
+#[doc(hidden)]
 pub fn boxed<R, F>(future: F) -> BoxFuture<'static, Result<R, Error>>
 where
     F: Future<Output = Result<R, Error>> + Send + 'static,

@@ -1,6 +1,6 @@
 //! Retry and throttling policy.
 //!
-//! Pure decision logic ([`RetryPolicy::decide`]) plus a small async gate
+//! Pure decision logic (`RetryPolicy::decide`, internal) plus a small async gate
 //! ([`ThrottleGate`]) that makes all requests of one client pause together
 //! after Microsoft Graph throttles one of them, and then releases them at the
 //! rate the service admitted ([`Pacing`]). The HTTP layer drives both:
@@ -100,7 +100,7 @@ impl Default for RetryPolicy {
 
 /// What happened to one attempt of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The server answered with `status`. `retry_after` is the parsed
     /// `Retry-After` header (see [`parse_retry_after`]), if there was one.
     Status {
@@ -119,7 +119,7 @@ pub enum Outcome {
 impl Outcome {
     /// The outcome of a response with `status` and `headers`, reading
     /// `Retry-After` relative to `now`.
-    pub fn from_response(status: StatusCode, headers: &HeaderMap, now: SystemTime) -> Self {
+    pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, now: SystemTime) -> Self {
         Self::Status {
             status,
             retry_after: retry_after(headers, now),
@@ -129,7 +129,7 @@ impl Outcome {
 
 /// What to do after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Wait this long, then send the request again.
     RetryAfter(Duration),
     /// Return the outcome to the caller as it is.
@@ -139,7 +139,7 @@ pub enum Decision {
 /// Why [`RetryPolicy::decide`] gave up, for logs and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum GiveUpReason {
+pub(crate) enum GiveUpReason {
     /// The status is not one that retrying can fix (e.g. 200, 400, 404, 500).
     NotRetryableStatus,
     /// Repeating this method after this outcome could do the work twice
@@ -249,7 +249,7 @@ impl RetryPolicy {
     /// Without a `Retry-After`, the delay is exponential backoff with full
     /// jitter: uniformly random between zero and
     /// `min(max_delay, base_delay × 2^retries_so_far)`.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         method: &Method,
         outcome: &Outcome,
@@ -263,7 +263,7 @@ impl RetryPolicy {
     /// `random_unit` returns a number in `[0, 1]` (values outside, and NaN,
     /// count as 1) that picks the point in the backoff range. It is called
     /// at most once.
-    pub fn decide_with_random(
+    pub(crate) fn decide_with_random(
         &self,
         method: &Method,
         outcome: &Outcome,
@@ -314,7 +314,7 @@ impl RetryPolicy {
 
     /// The upper bound of the backoff range before retry number
     /// `retries_so_far + 1`: `min(max_delay, base_delay × 2^retries_so_far)`.
-    pub fn backoff_ceiling(&self, retries_so_far: u32) -> Duration {
+    pub(crate) fn backoff_ceiling(&self, retries_so_far: u32) -> Duration {
         // 2^31 is far beyond any sensible delay; cap the shift so it cannot
         // overflow, and saturate the multiplication.
         let factor = 1u32 << retries_so_far.min(31);
@@ -495,15 +495,14 @@ impl Pacing {
 /// Proof that a request went through the [`ThrottleGate`]; hand it back with the response
 /// ([`ThrottleGate::admitted`] or [`ThrottleGate::throttled`]) so the gate can learn the rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     epoch: u64,
 }
 
 /// Makes all requests of one client wait while the service is throttling, and then paces them.
 ///
-/// When a request is answered `429` with a delay, call [`throttled`](Self::throttled) (or
-/// [`throttle_for`](Self::throttle_for) to close the gate without learning); every request
-/// calls [`acquire`](Self::acquire) (or [`wait_at_most`](Self::wait_at_most)) before it is
+/// The client's transport drives it: a `429` with a delay closes it (and, with pacing on,
+/// teaches it the admitted rate); every request waits for its turn at it before it is
 /// sent, so requests started meanwhile do not hit the service (and prolong the throttling)
 /// while the first one waits; with [`Pacing`] on, they are then released at the learned rate
 /// instead of all at once. Clones share the same state; a client's gate serves its one origin
@@ -592,14 +591,16 @@ impl ThrottleGate {
     /// Keeps the gate closed for `delay` from now, unless it is already
     /// closed for longer (a shorter throttle never shortens a longer one).
     /// Learns nothing; see [`throttled`](Self::throttled).
-    pub fn throttle_for(&self, delay: Duration) {
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn throttle_for(&self, delay: Duration) {
         let until = until_after(delay);
         self.throttle_until(until);
     }
 
     /// Keeps the gate closed until `until`, unless it is already closed for
     /// longer.
-    pub fn throttle_until(&self, until: Instant) {
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn throttle_until(&self, until: Instant) {
         let mut state = self.lock();
         close(&mut state, until);
     }
@@ -609,7 +610,7 @@ impl ThrottleGate {
     /// [`throttle_for`](Self::throttle_for) and, with pacing on, learns the rate the service
     /// admitted. A `429` for a request sent before the gate last learned (an earlier burst
     /// still answering) only keeps the gate closed.
-    pub fn throttled(&self, ticket: &Ticket, delay: Duration) {
+    pub(crate) fn throttled(&self, ticket: &Ticket, delay: Duration) {
         let now = Instant::now();
         let until = until_after(delay);
         let mut state = self.lock();
@@ -672,7 +673,7 @@ impl ThrottleGate {
 
     /// A request sent with `ticket` got an answer other than `429`: it counts as admitted
     /// when the gate next learns a rate.
-    pub fn admitted(&self, ticket: &Ticket) {
+    pub(crate) fn admitted(&self, ticket: &Ticket) {
         if !self.pacing.enabled {
             return;
         }
@@ -725,7 +726,7 @@ impl ThrottleGate {
     /// waiting, gets) closed until later than `limit` from the call, or the request's turn
     /// comes later than that, returns at once with `Err(time left to wait)` instead (without
     /// taking a turn).
-    pub async fn acquire(&self, limit: Duration) -> Result<Ticket, Duration> {
+    pub(crate) async fn acquire(&self, limit: Duration) -> Result<Ticket, Duration> {
         let deadline = Instant::now().checked_add(limit);
         loop {
             let now = Instant::now();
@@ -755,7 +756,8 @@ impl ThrottleGate {
     }
 
     /// Like [`acquire`](Self::acquire), without the ticket.
-    pub async fn wait_at_most(&self, limit: Duration) -> Result<(), Duration> {
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) async fn wait_at_most(&self, limit: Duration) -> Result<(), Duration> {
         self.acquire(limit).await.map(|_| ())
     }
 

@@ -18,6 +18,7 @@ use url::Url;
 
 use crate::auth::{AccessToken, TokenCache};
 use crate::error::{redact_bytes, redact_str, ApiError, DecodeError, Error, ODataError};
+use crate::response::{Response, ResponseMetadata};
 use crate::retry::{Decision, Outcome, Pacing, RetryPolicy, ThrottleGate};
 
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
@@ -412,8 +413,8 @@ impl Transport {
     }
 
     /// Runs one logical call of the generated client: a fresh client request id, a tracing span,
-    /// and progenitor's result mapped to [`Error`].
-    pub async fn call<T, F>(&self, operation: &'static str, call: F) -> Result<T, Error>
+    /// and progenitor's result mapped to [`Error`]; a success keeps its [`ResponseMetadata`].
+    pub async fn call<T, F>(&self, operation: &'static str, call: F) -> Result<Response<T>, Error>
     where
         F: std::future::Future<
             Output = Result<ResponseValue<T>, progenitor_client::Error<ODataError>>,
@@ -426,7 +427,10 @@ impl Transport {
             .instrument(span.clone())
             .await;
         let result = match result {
-            Ok(value) => Ok(value.into_inner()),
+            Ok(value) => {
+                let metadata = metadata(&context, value.status(), value.headers());
+                Ok(Response::new(value.into_inner(), metadata))
+            }
             Err(error) => Err(self.map_error(error, &context).await),
         };
         finish_span(&span, &context, &result);
@@ -438,7 +442,7 @@ impl Transport {
         &self,
         operation: &'static str,
         url: &str,
-    ) -> Result<T, Error> {
+    ) -> Result<Response<T>, Error> {
         let parsed = Url::parse(url)
             .map_err(|e| Error::InvalidRequest(format!("invalid nextLink {url:?}: {e}")))?;
         if !self.same_origin(&parsed) {
@@ -448,15 +452,76 @@ impl Transport {
                 self.shared.base_url.origin().ascii_serialization()
             )));
         }
+        self.exchange(operation, Method::GET, parsed, None, |_, body| {
+            serde_json::from_slice::<T>(body).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// Sends one request that no generated method describes (`gsc api`, driven by a generated
+    /// operation table) through the same path as every other call: headers, auth, retries,
+    /// throttle gate, body limit, redaction, tracing. `body` is sent as `application/json`.
+    /// A success body is returned as JSON: `null` when empty, a number for a `text/plain`
+    /// count. `url` must be on the API's origin.
+    #[doc(hidden)]
+    pub async fn send_json(
+        &self,
+        operation: &'static str,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response<serde_json::Value>, Error> {
+        if !self.same_origin(&url) {
+            return Err(Error::InvalidRequest(format!(
+                "{} is not on the API origin {}; not sending",
+                url.origin().ascii_serialization(),
+                self.shared.base_url.origin().ascii_serialization()
+            )));
+        }
+        let body = match body {
+            Some(value) => Some(
+                serde_json::to_vec(value)
+                    .map_err(|e| Error::InvalidRequest(format!("request body: {e}")))?,
+            ),
+            None => None,
+        };
+        self.exchange(operation, method, url, body, |_, body| {
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(serde_json::Value::Null);
+            }
+            serde_json::from_slice(body).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// One call outside the generated client: a fresh call context and span, the request
+    /// prepared and executed like any other, a non-success status mapped to [`Error::Api`] and
+    /// a success body decoded by `decode` (its error becomes [`Error::Decode`]), kept with its
+    /// [`ResponseMetadata`].
+    async fn exchange<T>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        decode: impl FnOnce(StatusCode, &Bytes) -> Result<T, String>,
+    ) -> Result<Response<T>, Error> {
         let context = CallContext::new();
         let span = call_span(operation, &context);
         let this = self.clone();
         let work = async move {
-            let mut request = reqwest::Request::new(Method::GET, parsed);
+            let mut request = reqwest::Request::new(method, url);
             request.headers_mut().insert(
                 reqwest::header::ACCEPT,
                 HeaderValue::from_static("application/json"),
             );
+            if let Some(body) = body {
+                request.headers_mut().insert(
+                    reqwest::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                *request.body_mut() = Some(reqwest::Body::from(body));
+            }
             this.prepare(&mut request).await?;
             let failed = |e: reqwest::Error| {
                 let context = CallContext::current();
@@ -467,18 +532,20 @@ impl Transport {
             };
             let response = this.execute(request).await.map_err(failed)?;
             let status = response.status();
+            let headers = response.headers().clone();
             let body = response.bytes().await.map_err(failed)?;
-            Ok::<_, Error>((status, body))
+            Ok::<_, Error>((status, headers, body))
         };
         let result = CALL
             .scope(Arc::clone(&context), work)
             .instrument(span.clone())
             .await;
         let secrets = self.secrets();
-        let result = result.and_then(|(status, body)| {
+        let result = result.and_then(|(status, headers, body)| {
             if status.is_success() {
-                serde_json::from_slice::<T>(&body)
-                    .map_err(|e| decode_error(&context, status, e.to_string(), body, &secrets))
+                decode(status, &body)
+                    .map(|value| Response::new(value, metadata(&context, status, &headers)))
+                    .map_err(|message| decode_error(&context, status, message, body, &secrets))
             } else {
                 Err(api_error(&context, status, &secrets))
             }
@@ -556,6 +623,17 @@ fn finish_span<T>(span: &tracing::Span, context: &CallContext, result: &Result<T
     match result {
         Ok(_) => tracing::debug!("graph call succeeded"),
         Err(error) => tracing::debug!(%error, "graph call failed"),
+    }
+}
+
+/// The metadata of a success (no secret can be in a `request-id` the client did not send, but
+/// it is the server's text: kept as sent, like the body).
+fn metadata(context: &CallContext, status: StatusCode, headers: &HeaderMap) -> ResponseMetadata {
+    ResponseMetadata {
+        status,
+        request_id: header(headers, &REQUEST_ID),
+        client_request_id: context.client_request_id.clone(),
+        attempts: context.with(|s| s.attempts).max(1),
     }
 }
 
