@@ -4,7 +4,7 @@
 //! properties are `Option<Option<T>>` (absent / `null` / value), enums are open
 //! (`Unrecognized(String)` keeps values this crate does not know), and each struct keeps unknown
 //! JSON members in `additional_properties`. All derive `Serialize`, `Deserialize`, `Clone`,
-//! `Debug`, `PartialEq` and `schemars::JsonSchema`.
+//! `Debug` and `PartialEq`, and, with the `schemars` feature, `schemars::JsonSchema`.
 #![allow(clippy::all, rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));

@@ -398,7 +398,7 @@ fn field_code(model: &Model, types: &TypeSet, owner: &str, field: &Field) -> Fie
             let ty_text = ty.to_string();
             quote! {
                 #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none", with = #path)]
-                #[schemars(with = #ty_text)]
+                #[cfg_attr(feature = "schemars", schemars(with = #ty_text))]
             }
         }
         None => quote! {
@@ -698,7 +698,8 @@ pub fn models(model: &Model, types: &TypeSet) -> Result<TokenStream, CsdlError> 
             .unwrap_or_default();
         modules.entry(module).or_default().push(quote! {
             #doc
-            #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+            #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
             #[non_exhaustive]
             #[allow(non_camel_case_types)]
             pub struct #name {
@@ -925,6 +926,7 @@ fn open_enum(
 
         impl ::graph_odata_runtime::__private::codec::FlagMember for #name {}
 
+        #[cfg(feature = "schemars")]
         impl ::schemars::JsonSchema for #name {
             fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 #schema_name.into()

@@ -275,6 +275,7 @@ impl<'de, T: FlagMember> Deserialize<'de> for FlagSet<T> {
     }
 }
 
+#[cfg(feature = "schemars")]
 impl<T: FlagMember + schemars::JsonSchema> schemars::JsonSchema for FlagSet<T> {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         format!("FlagSet_{}", T::schema_name()).into()

@@ -351,7 +351,8 @@ fn preview(body: &[u8]) -> String {
 }
 
 /// The Graph error body: `{"error": {...}}`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ODataError {
     /// The error.
     pub error: MainError,
@@ -361,7 +362,8 @@ pub struct ODataError {
 }
 
 /// The `error` object of a Graph error body.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MainError {
     /// Machine-readable code, e.g. `itemNotFound`.
     #[serde(default)]
@@ -389,7 +391,8 @@ pub struct MainError {
 }
 
 /// One entry of `error.details`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ErrorDetail {
     /// Code.
     #[serde(default)]
@@ -406,7 +409,8 @@ pub struct ErrorDetail {
 }
 
 /// `error.innerError`: request ids, date, and possibly a more specific code and a nested error.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InnerError {
     /// A more specific code.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,7 +14,8 @@ use crate::transport::Transport;
 use crate::Error;
 
 /// One page of a collection.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(bound(deserialize = "T: Deserialize<'de>", serialize = "T: Serialize"))]
 pub struct Page<T> {
     /// The items of this page.
@@ -27,7 +28,7 @@ pub struct Page<T> {
         skip_serializing_if = "Option::is_none",
         with = "crate::codec::int64::option"
     )]
-    #[schemars(with = "Option<i64>")]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<i64>"))]
     pub count: Option<i64>,
     /// The URL of the next page; `None` on the last page. Save it to resume later with
     /// a generated `Client::resume`.
@@ -43,7 +44,7 @@ pub struct Page<T> {
     /// The status and ids of the response that carried this page (set by the client, not
     /// part of the JSON).
     #[serde(skip)]
-    #[schemars(skip)]
+    #[cfg_attr(feature = "schemars", schemars(skip))]
     metadata: Option<ResponseMetadata>,
 }
 
