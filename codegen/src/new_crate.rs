@@ -857,6 +857,10 @@ build = "build.rs"
 # A workspace of its own, also when written inside another one.
 [workspace]
 
+[features]
+## `schemars::JsonSchema` on every model, `Page` and the error body types.
+schemars = ["dep:schemars", "graph-odata-runtime/schemars"]
+
 [lib]
 # No unit tests in generated code (the tests are in tests/): no second build of the library.
 test = false
@@ -867,7 +871,7 @@ futures = "0.3"
 {runtime}
 progenitor-client = "0.15.1"
 reqwest = {{ version = "0.13", default-features = false, features = ["json", "query", "stream"] }}
-schemars = {{ version = "1", features = ["chrono04"] }}
+schemars = {{ version = "1", features = ["chrono04"], optional = true }}
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = {{ version = "1", features = ["preserve_order"] }}
 
