@@ -90,6 +90,17 @@ async fn an_entity_without_its_key_is_a_typed_error_before_anything_is_sent() {
         error.to_string(),
         "the session has no `id`, so it cannot name a resource"
     );
+    // An empty id names nothing either.
+    let empty: Session = serde_json::from_value(json!({"id": ""})).unwrap();
+    let error = client
+        .workspace("default")
+        .sessions()
+        .handle(&empty)
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::MissingKey { key: "id", .. }),
+        "{error:?}"
+    );
     any.assert_async().await;
 }
 

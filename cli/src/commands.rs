@@ -74,18 +74,19 @@ fn query(matches: &ArgMatches, id: &str) -> Query {
 /// `gsc ask`.
 pub async fn ask(cx: &Context, args: &AskArgs) -> Result<(), Failure> {
     let workspace = cx.client.workspace(cx.workspace.as_str());
-    let session_id = match &args.session {
-        Some(id) => id.clone(),
+    let session = match &args.session {
+        Some(id) => workspace.session(id.as_str()),
         None => {
             let name: String = args.question.chars().take(128).collect();
-            let session = workspace.sessions().create(name).await?;
-            id_of(session.id, "session")?
+            let created = workspace.sessions().create(name).await?;
+            workspace.sessions().handle(&created)?
         }
     };
-    let session = workspace.session(session_id.as_str());
+    let session_id = session.session_id().to_string();
     let prompt = session.prompts().create(args.question.as_str()).await?;
-    let prompt_id = id_of(prompt.id, "prompt")?;
-    let evaluations = session.prompt(prompt_id.as_str()).evaluations();
+    let prompt = session.prompts().handle(&prompt)?;
+    let prompt_id = prompt.prompt_id().to_string();
+    let evaluations = prompt.evaluations();
     let spinner = Spinner::start("waiting for the answer");
     let outcome = evaluations.create_and_wait(cx.wait.clone()).await;
     spinner.stop();
@@ -316,11 +317,6 @@ fn to_value_page<T: Serialize>(page: Page<T>) -> Result<Page<Value>, Failure> {
     converted.next_link = page.next_link;
     converted.additional_properties = page.additional_properties;
     Ok(converted)
-}
-
-fn id_of(id: Option<String>, what: &str) -> Result<String, Failure> {
-    id.filter(|id| !id.is_empty())
-        .ok_or_else(|| Failure::Service(format!("the created {what} has no id")))
 }
 
 #[cfg(test)]

@@ -55,9 +55,6 @@ pub enum Failure {
     EvaluationFailed(String),
     /// `--timeout` passed.
     TimedOut(Duration),
-    /// The service answered with something the command cannot use (a created entity without
-    /// an id).
-    Service(String),
     /// No credential.
     Credential(String),
     /// Writing output or starting the emulator failed.
@@ -81,7 +78,6 @@ impl Failure {
     pub fn exit(&self) -> Exit {
         match self {
             Failure::Graph(error) => exit_for(error),
-            Failure::Service(_) => Exit::Api,
             Failure::Usage(_) => Exit::Usage,
             Failure::EvaluationFailed(_) => Exit::EvaluationFailed,
             Failure::TimedOut(_) => Exit::Timeout,
@@ -142,7 +138,6 @@ impl Failure {
             }
             Failure::Usage(message)
             | Failure::EvaluationFailed(message)
-            | Failure::Service(message)
             | Failure::Credential(message) => format!("error: {}", escape(message)),
             Failure::TimedOut(after) => format!(
                 "error: timed out after {:.1}s (--timeout)",

@@ -407,7 +407,7 @@ fn member_handle(types: &TypeSet, item: &Node) -> TokenStream {
     let doc = format!(
         " The handle of this {type_name} (`{}`), named by its `{key_property}`: for an entity \
          you created, fetched or listed. Fails with `Error::MissingKey` when the entity has no \
-         `{key_property}` (e.g. `$select` left it out).",
+         `{key_property}` (e.g. `$select` left it out) or an empty one.",
         item.path
     );
     quote! {
@@ -417,6 +417,7 @@ fn member_handle(types: &TypeSet, item: &Node) -> TokenStream {
                 .#key_rust
                 .as_ref()
                 .map(|key| key.to_string())
+                .filter(|key| !key.is_empty())
                 .ok_or(::graph_odata_runtime::Error::MissingKey {
                     entity_type: #type_name,
                     key: #key_property,
